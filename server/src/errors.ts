@@ -1,0 +1,47 @@
+/**
+ * Domain errors. They carry no secret values in their messages and are mapped to
+ * `ConnectError` codes in one place, at the RPC edge (`rpc/error-mapping.ts`).
+ */
+
+/** Base class for every error Vigil raises on purpose. */
+export class VigilError extends Error {
+  override name = "VigilError";
+}
+
+/** A request field is missing or malformed. `field` is the proto path, e.g. `principal.id`. */
+export class InvalidInputError extends VigilError {
+  override name = "InvalidInputError";
+  constructor(
+    readonly field: string,
+    problem: string,
+  ) {
+    super(`${field}: ${problem}`);
+  }
+}
+
+/** A feature that the contract defines but this build does not provide yet. */
+export class NotImplementedError extends VigilError {
+  override name = "NotImplementedError";
+}
+
+/** A policy bundle could not be compiled, read or loaded. */
+export class PolicyLoadError extends VigilError {
+  override name = "PolicyLoadError";
+}
+
+/** The audit store cannot accept writes; callers must treat the request as denied. */
+export class StoreUnavailableError extends VigilError {
+  override name = "StoreUnavailableError";
+}
+
+/** Returns a loggable message for anything thrown, including the plain strings opa-wasm throws. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === "string") return error;
+  return String(error);
+}
+
+/** The server configuration (flags or `VIGIL_*` variables) is invalid. */
+export class ConfigError extends VigilError {
+  override name = "ConfigError";
+}

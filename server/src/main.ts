@@ -1,0 +1,98 @@
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { HealthCheckResponse_ServingStatus as ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
+import { PolicyAdminService } from "../../gen/vigil/v1/policy_admin_pb.js";
+import { PolicyService } from "../../gen/vigil/v1/policy_service_pb.js";
+import { openLmdbAuditStore } from "./audit/lmdb-audit-store.js";
+import { type ConfigDefaults, loadServerConfig } from "./config/server-config.js";
+import { describeError } from "./errors.js";
+import { createHealthStatuses } from "./health/health-statuses.js";
+import { createLogger } from "./logging/logger.js";
+import { createPolicyEngine } from "./policy/policy-engine.js";
+import { readPolicySource } from "./policy/policy-source.js";
+import { createErrorMappingInterceptor } from "./rpc/error-mapping.js";
+import { createRoutes } from "./rpc/routes.js";
+import { createVigilServer } from "./server/vigil-server.js";
+
+/** The repository root, where the bundled policies and the pinned opa live. */
+export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** Defaults for paths not given by flag or environment. */
+export function projectDefaults(): ConfigDefaults {
+  const localOpa = join(projectRoot, ".tools/bin/opa");
+  return {
+    policyDir: join(projectRoot, "policies"),
+    opaPath: existsSync(localOpa) ? localOpa : "opa",
+  };
+}
+
+/**
+ * The composition root for `vigil serve`: reads flags and environment, wires the store, the
+ * policy engine and the RPC routes, serves until SIGTERM/SIGINT, then drains and closes.
+ */
+export async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  const config = loadServerConfig(argv, env, projectDefaults());
+  const logger = createLogger({ level: config.logLevel });
+  process.on("unhandledRejection", (reason) => {
+    logger.error({ err: describeError(reason) }, "unhandled rejection");
+  });
+
+  await mkdir(config.dataDir, { recursive: true });
+  const store = openLmdbAuditStore({ path: join(config.dataDir, "audit") });
+  const health = createHealthStatuses();
+  const policyServices = ["", PolicyService.typeName, PolicyAdminService.typeName];
+  const setHealth = (status: ServingStatus) => {
+    for (const service of policyServices) health.set(service, status);
+  };
+  // Not serving until a bundle is active: Authorize would only deny.
+  setHealth(ServingStatus.NOT_SERVING);
+
+  const engine = createPolicyEngine({
+    logger,
+    onActivate: () => setHealth(ServingStatus.SERVING),
+  });
+  try {
+    await engine.load(await readPolicySource({ source: config.policy, opaPath: config.opaPath }));
+  } catch (error) {
+    if (engine.lastAttempt()?.ok !== false) engine.recordFailure(config.policy, error);
+    logger.warn("serving without a policy: every Authorize is denied until one loads");
+  }
+
+  const server = await createVigilServer({
+    routes: createRoutes({ engine, store, health, logger }),
+    interceptors: [createErrorMappingInterceptor(logger)],
+    maxMessageBytes: config.maxMessageBytes,
+    tls: config.tls,
+    logger,
+  });
+  const address = await server.listen(config.host, config.port);
+  logger.info(
+    {
+      address: address.address,
+      port: address.port,
+      tls: Boolean(config.tls),
+      dataDir: config.dataDir,
+      policy: engine.active()?.revision ?? null,
+    },
+    "listening",
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) {
+      logger.warn({ signal }, "second signal, exiting now");
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal, inFlight: server.inFlight() }, "shutting down");
+    setHealth(ServingStatus.NOT_SERVING);
+    await server.close(config.shutdownGraceMs);
+    await store.close();
+    logger.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", (s) => void shutdown(s));
+  process.on("SIGINT", (s) => void shutdown(s));
+}

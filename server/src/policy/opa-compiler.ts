@@ -1,0 +1,67 @@
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { promisify } from "node:util";
+import { PolicyLoadError } from "../errors.js";
+
+const run = promisify(execFile);
+
+/** Options for {@link compilePolicyDir}. */
+export interface CompileOptions {
+  /** The `opa` executable. */
+  opaPath: string;
+  /** Directory of `.rego` and `data.json` files; `*_test.rego` files are left out. */
+  dir: string;
+  /** Wasm entrypoints to compile, e.g. `["vigil/authz/decision"]`. */
+  entrypoints: string[];
+  /** Bundle revision. Default: `src-` plus a digest of the sources, so any edit changes it. */
+  revision?: string;
+}
+
+/**
+ * Compiles a policy directory to an OPA Wasm bundle with `opa build -t wasm`, returning the
+ * `.tar.gz` bytes. A Rego error becomes a {@link PolicyLoadError} carrying opa's message.
+ */
+export async function compilePolicyDir(options: CompileOptions): Promise<Buffer> {
+  const revision = options.revision ?? `src-${await digestSources(options.dir)}`;
+  const work = await mkdtemp(join(tmpdir(), "vigil-opa-"));
+  const out = join(work, "bundle.tar.gz");
+  const args = ["build", "-t", "wasm", "--ignore", "*_test.rego", "-r", revision, "-o", out];
+  for (const entrypoint of options.entrypoints) args.push("-e", entrypoint);
+  args.push(options.dir);
+  try {
+    await run(options.opaPath, args, { maxBuffer: 16 * 1024 * 1024 });
+    return await readFile(out);
+  } catch (error) {
+    const err = error as NodeJS.ErrnoException & { stderr?: string };
+    if (err.code === "ENOENT") {
+      throw new PolicyLoadError(
+        `opa not found at "${options.opaPath}"; run \`npm run setup\` or pass --opa`,
+      );
+    }
+    const detail = (err.stderr ?? err.message).trim();
+    throw new PolicyLoadError(`opa build failed for ${options.dir}: ${detail}`);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** A short, stable digest of every policy source file (path and content) under `dir`. */
+export async function digestSources(dir: string): Promise<string> {
+  const hash = createHash("sha256");
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const files = entries
+    .filter((entry) => entry.isFile() && /\.(rego|json|ya?ml)$/.test(entry.name))
+    .map((entry) => join(entry.parentPath, entry.name))
+    .sort();
+  for (const file of files) {
+    hash
+      .update(relative(dir, file))
+      .update("\0")
+      .update(await readFile(file))
+      .update("\0");
+  }
+  return hash.digest("hex").slice(0, 12);
+}

@@ -1,0 +1,113 @@
+import type { JsonObject } from "@bufbuild/protobuf";
+import type { Caller } from "../../../gen/vigil/v1/audit_pb.js";
+import {
+  type Content,
+  ContentKind,
+  type Principal,
+  PrincipalKind,
+  type Resource,
+} from "../../../gen/vigil/v1/common_pb.js";
+import type { AuthorizeRequest } from "../../../gen/vigil/v1/policy_service_pb.js";
+import { InvalidInputError } from "../errors.js";
+
+/** The document Rego sees as `input` for `vigil/authz/decision`. Documented in the README. */
+export interface AuthorizeInput {
+  caller: { id: string; method: string; roles: string[]; peer: string };
+  principal: PrincipalInput;
+  action: string;
+  resource: { kind: string; id: string; attributes: JsonObject };
+  secrets: { name: string; store: string; labels: Record<string, string> }[];
+  contents: ContentInput[];
+  context: JsonObject;
+  approval_id: string;
+  session_id: string;
+  request_id: string;
+  time: { unix_ms: number; rfc3339: string };
+}
+
+interface PrincipalInput {
+  id: string;
+  kind: string;
+  groups: string[];
+  attributes: JsonObject;
+}
+
+/** Content as Rego sees it: `text` for text, `json` parsed for JSON content. */
+export interface ContentInput {
+  kind: string;
+  name: string;
+  text?: string;
+  json?: unknown;
+}
+
+/**
+ * Shapes a validated Authorize request into the policy input document. Enum values become
+ * short lower-case names (`PRINCIPAL_KIND_CI_JOB` → `ci_job`), absent structs become `{}`,
+ * and JSON content is parsed so policies can walk it.
+ */
+export function buildAuthorizeInput(
+  request: AuthorizeRequest,
+  caller: Caller,
+  now: Date,
+): AuthorizeInput {
+  return {
+    caller: { id: caller.id, method: caller.method, roles: [...caller.roles], peer: caller.peer },
+    principal: principalInput(request.principal),
+    action: request.action,
+    resource: resourceInput(request.resource),
+    secrets: request.secrets.map((s) => ({
+      name: s.name,
+      store: s.store,
+      labels: { ...s.labels },
+    })),
+    contents: request.contents.map((c, i) => contentInput(c, `contents[${i}]`)),
+    context: request.context ?? {},
+    approval_id: request.approvalId,
+    session_id: request.sessionId,
+    request_id: request.requestId,
+    time: { unix_ms: now.getTime(), rfc3339: now.toISOString() },
+  };
+}
+
+/** `PRINCIPAL_KIND_CI_JOB` → `ci_job`; the short names Rego policies compare against. */
+export function principalKindName(kind: PrincipalKind): string {
+  return (PrincipalKind[kind] ?? "unspecified").toLowerCase();
+}
+
+/** `CONTENT_KIND_TOOL_CALL` → `tool_call`. */
+export function contentKindName(kind: ContentKind): string {
+  return (ContentKind[kind] ?? "unspecified").toLowerCase();
+}
+
+function principalInput(principal: Principal | undefined): PrincipalInput {
+  return {
+    id: principal?.id ?? "",
+    kind: principalKindName(principal?.kind ?? PrincipalKind.UNSPECIFIED),
+    groups: [...(principal?.groups ?? [])],
+    attributes: principal?.attributes ?? {},
+  };
+}
+
+function resourceInput(resource: Resource | undefined): AuthorizeInput["resource"] {
+  return {
+    kind: resource?.kind ?? "",
+    id: resource?.id ?? "",
+    attributes: resource?.attributes ?? {},
+  };
+}
+
+function contentInput(content: Content, field: string): ContentInput {
+  const base = { kind: contentKindName(content.kind), name: content.name };
+  switch (content.body.case) {
+    case "text":
+      return { ...base, text: content.body.value };
+    case "json":
+      try {
+        return { ...base, json: JSON.parse(content.body.value) };
+      } catch {
+        throw new InvalidInputError(`${field}.json`, "is not valid JSON");
+      }
+    default:
+      throw new InvalidInputError(field, "one of text or json is required");
+  }
+}

@@ -1,0 +1,82 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import {
+  type AuditRecord,
+  AuditRecordKind,
+  AuditRecordSchema,
+  type Caller,
+  type RecordedContent,
+  RecordedContentSchema,
+} from "../../../gen/vigil/v1/audit_pb.js";
+import type { Content } from "../../../gen/vigil/v1/common_pb.js";
+import type { AuthorizeRequest, RecordEvent } from "../../../gen/vigil/v1/policy_service_pb.js";
+import type { PolicyDecision } from "../policy/policy-decision.js";
+import { toDecision, toObligations, toProvenance, toReasons } from "./decision-mapping.js";
+
+/**
+ * Content as the audit log keeps it: kind, name and size only. Bodies are not stored until
+ * server-side redaction can mask them first, so no raw secret reaches disk.
+ */
+export function contentMetadata(content: Content): RecordedContent {
+  const body = content.body.value ?? "";
+  return create(RecordedContentSchema, {
+    kind: content.kind,
+    name: content.name,
+    originalLength: BigInt(Buffer.byteLength(body, "utf8")),
+    stored: false,
+  });
+}
+
+/** The audit record of an Authorize decision. */
+export function decisionRecord(
+  request: AuthorizeRequest,
+  decision: PolicyDecision,
+  caller: Caller,
+  id: string,
+  time: Date,
+): AuditRecord {
+  return create(AuditRecordSchema, {
+    id,
+    time: timestampFromDate(time),
+    kind: AuditRecordKind.DECISION,
+    caller,
+    principal: request.principal,
+    action: request.action,
+    resource: request.resource,
+    secrets: request.secrets,
+    sessionId: request.sessionId,
+    requestId: request.requestId,
+    decision: toDecision(decision.outcome),
+    reasons: toReasons(decision),
+    obligations: toObligations(decision.obligations),
+    policy: toProvenance(decision),
+    approvalId: request.approvalId,
+    contents: request.contents.map(contentMetadata),
+    attributes: request.context,
+  });
+}
+
+/** The audit record of a Record or RecordStream event. */
+export function eventRecord(
+  event: RecordEvent,
+  caller: Caller,
+  id: string,
+  time: Date,
+): AuditRecord {
+  return create(AuditRecordSchema, {
+    id,
+    time: timestampFromDate(time),
+    kind: AuditRecordKind.EVENT,
+    caller,
+    principal: event.principal,
+    action: event.action,
+    resource: event.resource,
+    sessionId: event.sessionId,
+    requestId: event.requestId,
+    eventKind: event.kind,
+    decisionId: event.decisionId,
+    occurredAt: event.occurredAt ?? timestampFromDate(time),
+    contents: event.content ? [contentMetadata(event.content)] : [],
+    attributes: event.attributes,
+  });
+}

@@ -1,0 +1,48 @@
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import {
+  ConfigError,
+  InvalidInputError,
+  NotImplementedError,
+  PolicyLoadError,
+  StoreUnavailableError,
+} from "../errors.js";
+import type { Logger } from "../logging/logger.js";
+
+/**
+ * Maps a domain error to the Connect error a client sees. Unknown errors become `Internal`
+ * with a generic message: their text may carry request data, so it goes to the log only.
+ */
+export function toConnectError(error: unknown): ConnectError {
+  if (error instanceof ConnectError) return error;
+  if (error instanceof InvalidInputError)
+    return new ConnectError(error.message, Code.InvalidArgument);
+  if (error instanceof NotImplementedError)
+    return new ConnectError(error.message, Code.Unimplemented);
+  if (error instanceof StoreUnavailableError)
+    return new ConnectError(error.message, Code.Unavailable);
+  if (error instanceof PolicyLoadError || error instanceof ConfigError) {
+    return new ConnectError(error.message, Code.FailedPrecondition);
+  }
+  return new ConnectError("internal error", Code.Internal);
+}
+
+/** The one place domain errors become Connect errors, for every handler. */
+export function createErrorMappingInterceptor(logger: Logger): Interceptor {
+  return (next) => async (request) => {
+    try {
+      return await next(request);
+    } catch (error) {
+      const mapped = toConnectError(error);
+      if (mapped.code === Code.Internal && !(error instanceof ConnectError)) {
+        logger.error(
+          {
+            procedure: request.method.name,
+            err: error instanceof Error ? error.stack : String(error),
+          },
+          "unhandled error in handler",
+        );
+      }
+      throw mapped;
+    }
+  };
+}

@@ -1,0 +1,128 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { v7 as uuidv7 } from "uuid";
+import {
+  type PolicyService,
+  type RecordEvent,
+  RecordEventKind,
+  RecordResponseSchema,
+  RecordStreamResponseSchema,
+} from "../../../gen/vigil/v1/policy_service_pb.js";
+import type { AuditStore } from "../audit/audit-store.js";
+import { InvalidInputError, NotImplementedError } from "../errors.js";
+import type { Logger } from "../logging/logger.js";
+import type { PolicyEngine } from "../policy/policy-engine.js";
+import { buildAuthorizeInput } from "../policy/policy-input.js";
+import { decisionRecord, eventRecord } from "./audit-records.js";
+import { callerOf } from "./caller.js";
+import { toAuthorizeResponse } from "./decision-mapping.js";
+import { requirePrincipal, requireResource, requireText } from "./request-validation.js";
+
+/** Dependencies of {@link createPolicyService}. */
+export interface PolicyServiceDeps {
+  engine: PolicyEngine;
+  store: AuditStore;
+  logger: Logger;
+  /** Clock, replaceable in tests. Default: `() => new Date()`. */
+  now?: () => Date;
+}
+
+/** Authorize, Redact and Record: the three calls callers make before forwarding a secret. */
+export function createPolicyService(deps: PolicyServiceDeps): ServiceImpl<typeof PolicyService> {
+  const { engine, store, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  const validateEvent = (event: RecordEvent | undefined, field: string): RecordEvent => {
+    if (!event) throw new InvalidInputError(field, "is required");
+    if (event.kind === RecordEventKind.UNSPECIFIED) {
+      throw new InvalidInputError(`${field}.kind`, "is required");
+    }
+    requirePrincipal(event.principal, `${field}.principal`);
+    return event;
+  };
+
+  const appendEvent = async (event: RecordEvent, context: HandlerContext) => {
+    const id = uuidv7();
+    const time = now();
+    const receipt = await store.append(eventRecord(event, callerOf(context), id, time));
+    return { id, time, receipt };
+  };
+
+  return {
+    async authorize(request, context) {
+      requirePrincipal(request.principal, "principal");
+      requireText(request.action, "action");
+      requireResource(request.resource, "resource");
+      for (const [i, secret] of request.secrets.entries()) {
+        requireText(secret.name, `secrets[${i}].name`);
+      }
+      const caller = callerOf(context);
+      const decidedAt = now();
+      const decision = engine.authorize(buildAuthorizeInput(request, caller, decidedAt));
+      const decisionId = uuidv7();
+      // The decision is only returned once its record is durable: no unaudited decisions.
+      const receipt = await store.append(
+        decisionRecord(request, decision, caller, decisionId, decidedAt),
+      );
+      logger.info(
+        {
+          decisionId,
+          decision: decision.outcome,
+          reasons: decision.reasons.map((r) => r.code),
+          action: request.action,
+          principal: request.principal?.id,
+          revision: decision.provenance.revision,
+        },
+        "authorize",
+      );
+      return toAuthorizeResponse(request, decision, decisionId, decidedAt, receipt);
+    },
+
+    redact() {
+      throw new NotImplementedError("Redact is not available in this version of Vigil");
+    },
+
+    // biome-ignore lint/correctness/useYield: the contract exists; the implementation does not yet.
+    async *redactStream() {
+      throw new NotImplementedError("RedactStream is not available in this version of Vigil");
+    },
+
+    async record(request, context) {
+      const event = validateEvent(request.event, "event");
+      const { id, time, receipt } = await appendEvent(event, context);
+      return create(RecordResponseSchema, {
+        recordId: id,
+        sequence: receipt.sequence,
+        chainHash: receipt.hash,
+        recordedAt: timestampFromDate(time),
+      });
+    },
+
+    async recordStream(requests, context) {
+      // append() fixes each event's place in the chain synchronously, so events are queued in
+      // stream order and share group commits; the answer waits until all of them are durable.
+      const pending: ReturnType<typeof appendEvent>[] = [];
+      try {
+        for await (const request of requests) {
+          const event = validateEvent(request.event, `events[${pending.length}].event`);
+          const append = appendEvent(event, context);
+          append.catch(() => undefined); // surfaced by Promise.all below
+          pending.push(append);
+        }
+      } finally {
+        await Promise.allSettled(pending);
+      }
+      const appended = await Promise.all(pending);
+      const first = appended[0];
+      const last = appended.at(-1);
+      return create(RecordStreamResponseSchema, {
+        eventsRecorded: BigInt(appended.length),
+        firstSequence: first?.receipt.sequence ?? 0n,
+        lastSequence: last?.receipt.sequence ?? 0n,
+        headHash: last?.receipt.hash ?? "",
+        recordIds: appended.map((a) => a.id),
+      });
+    },
+  };
+}

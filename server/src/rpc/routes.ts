@@ -1,0 +1,65 @@
+import type { ConnectRouter } from "@connectrpc/connect";
+import { Health } from "../../../gen/grpc/health/v1/health_pb.js";
+import { ServerReflection as ReflectionV1 } from "../../../gen/grpc/reflection/v1/reflection_pb.js";
+import { ServerReflection as ReflectionV1alpha } from "../../../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { ApprovalService, file_vigil_v1_approval } from "../../../gen/vigil/v1/approval_pb.js";
+import { AuditService, file_vigil_v1_audit } from "../../../gen/vigil/v1/audit_pb.js";
+import {
+  file_vigil_v1_policy_admin,
+  PolicyAdminService,
+} from "../../../gen/vigil/v1/policy_admin_pb.js";
+import {
+  file_vigil_v1_policy_service,
+  PolicyService,
+} from "../../../gen/vigil/v1/policy_service_pb.js";
+import type { AuditStore } from "../audit/audit-store.js";
+import type { HealthStatuses } from "../health/health-statuses.js";
+import type { Logger } from "../logging/logger.js";
+import type { PolicyEngine } from "../policy/policy-engine.js";
+import { createHealthService } from "./health-service.js";
+import { createPolicyAdminService } from "./policy-admin-service.js";
+import { createPolicyService } from "./policy-service.js";
+import { createReflectionServices } from "./reflection-service.js";
+import { createUnimplementedService } from "./unimplemented-service.js";
+
+/** What the routes need from the composition root. */
+export interface RouteDeps {
+  engine: PolicyEngine;
+  store: AuditStore;
+  health: HealthStatuses;
+  logger: Logger;
+}
+
+/** Every service Vigil serves, on every protocol (Connect, gRPC, gRPC-Web). */
+export function createRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
+  const advertised = [
+    PolicyService,
+    AuditService,
+    ApprovalService,
+    PolicyAdminService,
+    Health,
+    ReflectionV1,
+    ReflectionV1alpha,
+  ].map((s) => s.typeName);
+  const reflection = createReflectionServices({
+    files: [
+      file_vigil_v1_policy_service,
+      file_vigil_v1_audit,
+      file_vigil_v1_approval,
+      file_vigil_v1_policy_admin,
+      Health.file,
+      ReflectionV1.file,
+      ReflectionV1alpha.file,
+    ],
+    services: advertised,
+  });
+  return (router) => {
+    router.service(PolicyService, createPolicyService(deps));
+    router.service(PolicyAdminService, createPolicyAdminService(deps.engine));
+    router.service(AuditService, createUnimplementedService(AuditService));
+    router.service(ApprovalService, createUnimplementedService(ApprovalService));
+    router.service(Health, createHealthService(deps.health));
+    router.service(ReflectionV1, reflection.v1);
+    router.service(ReflectionV1alpha, reflection.v1alpha);
+  };
+}
