@@ -35,13 +35,14 @@ export async function compilePolicyDir(options: CompileOptions): Promise<Buffer>
     await run(options.opaPath, args, { maxBuffer: 16 * 1024 * 1024 });
     return await readFile(out);
   } catch (error) {
-    const err = error as NodeJS.ErrnoException & { stderr?: string };
+    const err = error as NodeJS.ErrnoException & { stdout?: string; stderr?: string };
     if (err.code === "ENOENT") {
       throw new PolicyLoadError(
         `opa not found at "${options.opaPath}"; run \`npm run setup\` or pass --opa`,
       );
     }
-    const detail = (err.stderr ?? err.message).trim();
+    // opa reports Rego errors on stdout.
+    const detail = `${err.stdout ?? ""}${err.stderr ?? ""}`.trim() || err.message;
     throw new PolicyLoadError(`opa build failed for ${options.dir}: ${detail}`);
   } finally {
     await rm(work, { recursive: true, force: true });

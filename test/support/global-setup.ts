@@ -1,0 +1,34 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
+import { projectDefaults } from "../../server/src/main.js";
+import { compilePolicyDir } from "../../server/src/policy/opa-compiler.js";
+import { requiredEntrypoints } from "../../server/src/policy/policy-engine.js";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** The bundled default policy, compiled once by the real opa for every suite. */
+    defaultBundlePath: string;
+    /** The opa executable the suites compile fixtures with. */
+    opaPath: string;
+  }
+}
+
+/** Compiles the default policy once so end-to-end servers start without recompiling. */
+export default async function setup(project: TestProject) {
+  const defaults = projectDefaults();
+  const dir = await mkdtemp(join(tmpdir(), "vigil-test-bundle-"));
+  const bundlePath = join(dir, "bundle.tar.gz");
+  const bundle = await compilePolicyDir({
+    opaPath: defaults.opaPath,
+    dir: defaults.policyDir,
+    entrypoints: requiredEntrypoints,
+  });
+  await writeFile(bundlePath, bundle);
+  project.provide("defaultBundlePath", bundlePath);
+  project.provide("opaPath", defaults.opaPath);
+  return async () => {
+    await rm(dir, { recursive: true, force: true });
+  };
+}

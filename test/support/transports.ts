@@ -1,0 +1,32 @@
+import type { Transport } from "@connectrpc/connect";
+import {
+  createConnectTransport,
+  createGrpcTransport,
+  createGrpcWebTransport,
+} from "@connectrpc/connect-node";
+
+/** A named way of reaching the server, so one behaviour suite runs over each. */
+export interface TransportCase {
+  name: string;
+  create(baseUrl: string): Transport;
+}
+
+/** gRPC over h2c, Connect over HTTP/1.1 and h2c, and gRPC-Web over HTTP/1.1. */
+export const transportCases: TransportCase[] = [
+  {
+    name: "gRPC (h2c)",
+    create: (baseUrl) => createGrpcTransport({ baseUrl }),
+  },
+  {
+    name: "Connect (HTTP/1.1)",
+    create: (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "1.1" }),
+  },
+  {
+    name: "Connect (h2c)",
+    create: (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "2" }),
+  },
+  {
+    name: "gRPC-Web (HTTP/1.1)",
+    create: (baseUrl) => createGrpcWebTransport({ baseUrl, httpVersion: "1.1" }),
+  },
+];
