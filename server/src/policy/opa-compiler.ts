@@ -49,12 +49,16 @@ export async function compilePolicyDir(options: CompileOptions): Promise<Buffer>
   }
 }
 
-/** A short, stable digest of every policy source file (path and content) under `dir`. */
+/**
+ * A short, stable digest of every source file that goes into the bundle (path and content)
+ * under `dir`; tests are left out, as `opa build` leaves them out.
+ */
 export async function digestSources(dir: string): Promise<string> {
   const hash = createHash("sha256");
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   const files = entries
     .filter((entry) => entry.isFile() && /\.(rego|json|ya?ml)$/.test(entry.name))
+    .filter((entry) => !entry.name.endsWith("_test.rego"))
     .map((entry) => join(entry.parentPath, entry.name))
     .sort();
   for (const file of files) {

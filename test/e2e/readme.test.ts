@@ -1,0 +1,31 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { projectRoot } from "../../server/src/main.js";
+import { normalize, readmeSnippets } from "../support/readme-snippets.js";
+import { removeDir, startVigil, type VigilProcess } from "../support/vigil-process.js";
+
+const run = promisify(execFile);
+const snippets = readmeSnippets();
+let vigil: VigilProcess;
+
+beforeAll(async () => {
+  vigil = await startVigil({ policy: inject("defaultBundlePath") });
+});
+
+afterAll(async () => {
+  await vigil.stop();
+  await removeDir(vigil.dataDir);
+});
+
+describe("README examples", () => {
+  it("has the examples this suite runs", () => {
+    expect(snippets.map((s) => s.name)).toEqual(["deny", "allow", "require-approval", "health"]);
+  });
+
+  it.each(snippets)("$name: prints what the README shows", async ({ command, output }) => {
+    const pointed = command.replaceAll("127.0.0.1:8444", `127.0.0.1:${vigil.port}`);
+    const { stdout } = await run("bash", ["-c", pointed], { cwd: projectRoot });
+    expect(normalize(JSON.parse(stdout))).toEqual(normalize(output));
+  });
+});

@@ -1,0 +1,43 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { projectRoot } from "../../server/src/main.js";
+
+/** A README example: a shell command and the JSON it is documented to print. */
+export interface ReadmeSnippet {
+  name: string;
+  command: string;
+  output: unknown;
+}
+
+/** Every `<!-- readme-test: NAME -->` example: the ```sh block after it and the ```json block after that. */
+export function readmeSnippets(): ReadmeSnippet[] {
+  const readme = readFileSync(join(projectRoot, "README.md"), "utf8");
+  const pattern = /<!-- readme-test: ([\w-]+) -->\s*```sh\n([\s\S]*?)```\s*```json\n([\s\S]*?)```/g;
+  return [...readme.matchAll(pattern)].map((m) => ({
+    name: m[1] ?? "",
+    command: m[2] ?? "",
+    output: JSON.parse(m[3] ?? ""),
+  }));
+}
+
+const volatile = new Set([
+  "decisionId",
+  "decidedAt",
+  "createdAt",
+  "expiresAt",
+  "sequence",
+  "bundleRevision",
+  "policyRevision",
+  "bundleDigest",
+]);
+
+/** Replaces values that differ on every run (ids, times, revisions) with their field name. */
+export function normalize(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(normalize);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, volatile.has(k) ? `<${k}>` : normalize(v)]),
+    );
+  }
+  return value;
+}
