@@ -2,7 +2,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { serveUsage } from "../config/server-config.js";
-import { describeError, VigilError } from "../errors.js";
+import { ConfigError, describeError } from "../errors.js";
 import { projectDefaults, projectRoot, serve } from "../main.js";
 import { compilePolicyDir } from "../policy/opa-compiler.js";
 import { requiredEntrypoints } from "../policy/policy-engine.js";
@@ -74,10 +74,11 @@ export async function main(): Promise<void> {
   try {
     process.exitCode = await runCli(process.argv.slice(2), process.env);
   } catch (error) {
-    const known =
-      error instanceof VigilError ||
-      (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+    // Bad flags are usage errors (2); anything else that stops the command is a failure (1).
+    const usageError =
+      error instanceof ConfigError ||
+      (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") === true;
     process.stderr.write(`vigil: ${describeError(error)}\n`);
-    process.exitCode = known ? exitCodes.usage : exitCodes.failure;
+    process.exitCode = usageError ? exitCodes.usage : exitCodes.failure;
   }
 }

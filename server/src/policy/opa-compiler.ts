@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { promisify } from "node:util";
@@ -25,6 +25,10 @@ export interface CompileOptions {
  * `.tar.gz` bytes. A Rego error becomes a {@link PolicyLoadError} carrying opa's message.
  */
 export async function compilePolicyDir(options: CompileOptions): Promise<Buffer> {
+  const info = await stat(options.dir).catch(() => undefined);
+  if (!info?.isDirectory()) {
+    throw new PolicyLoadError(`policy directory ${options.dir} does not exist`);
+  }
   const revision = options.revision ?? `src-${await digestSources(options.dir)}`;
   const work = await mkdtemp(join(tmpdir(), "vigil-opa-"));
   const out = join(work, "bundle.tar.gz");

@@ -65,7 +65,8 @@ export function createPolicyService(deps: PolicyServiceDeps): ServiceImpl<typeof
       const receipt = await store.append(
         decisionRecord(request, decision, caller, decisionId, decidedAt),
       );
-      logger.info(
+      // The audit log is the record of decisions; this line is for debugging only.
+      logger.debug(
         {
           decisionId,
           decision: decision.outcome,
