@@ -2,13 +2,13 @@ import {
   create,
   createFileRegistry,
   type DescFile,
-  type FileRegistry,
   toBinary,
 } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { Code, type ServiceImpl } from "@connectrpc/connect";
 import type { ServerReflection as ServerReflectionV1 } from "../../../gen/grpc/reflection/v1/reflection_pb.js";
 import type { ServerReflection as ServerReflectionV1Alpha } from "../../../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { findFileOfSymbol, importsOf, withImports } from "./descriptor-lookup.js";
 
 /**
  * Options for {@link createReflectionServices}.
@@ -180,68 +180,4 @@ function createAnswerer(
 
 function notFound(message: string): ReflectionAnswer {
   return { case: "errorResponse", value: { errorCode: Code.NotFound, errorMessage: message } };
-}
-
-/** The given files and all their imports, each import before its importers. */
-function withImports(files: DescFile[]): DescFile[] {
-  const ordered = new Map<string, DescFile>();
-  const visit = (file: DescFile) => {
-    if (!ordered.has(file.name)) {
-      file.dependencies.forEach(visit);
-      ordered.set(file.name, file);
-    }
-  };
-  files.forEach(visit);
-  return [...ordered.values()];
-}
-
-/** All direct and transitive imports of a file, nearest first. */
-function importsOf(file: DescFile): DescFile[] {
-  const seen = new Map<string, DescFile>([[file.name, file]]);
-  const queue = [...file.dependencies];
-  for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
-    if (!seen.has(next.name)) {
-      seen.set(next.name, next);
-      queue.push(...next.dependencies);
-    }
-  }
-  seen.delete(file.name);
-  return [...seen.values()];
-}
-
-/**
- * Finds the file declaring a symbol: a message, enum, service or extension,
- * or a member of one (field, oneof, method, enum value).
- */
-function findFileOfSymbol(registry: FileRegistry, name: string): DescFile | undefined {
-  const type = registry.get(name);
-  if (type !== undefined) {
-    return type.file;
-  }
-  const dot = name.lastIndexOf(".");
-  const scope = name.slice(0, Math.max(dot, 0));
-  const member = name.slice(dot + 1);
-  const service = registry.getService(scope);
-  if (service?.methods.some((method) => method.name === member)) {
-    return service.file;
-  }
-  const message = registry.getMessage(scope);
-  if (
-    message?.fields.some((field) => field.name === member) ||
-    message?.oneofs.some((oneof) => oneof.name === member)
-  ) {
-    return message.file;
-  }
-  // Protobuf scopes enum values like C++ enumerators: as siblings of their
-  // enum, so `vigil.v1.DECISION_ALLOW`, not `vigil.v1.Decision.DECISION_ALLOW`.
-  for (const type of registry) {
-    if (
-      type.kind === "enum" &&
-      (type.parent?.typeName ?? type.file.proto.package) === scope &&
-      type.values.some((value) => value.name === member)
-    ) {
-      return type.file;
-    }
-  }
-  return undefined;
 }
