@@ -7,7 +7,7 @@ import { create } from "@bufbuild/protobuf";
 import { type Client, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { CallerSchema } from "../gen/vigil/v1/audit_pb.js";
-import { ContentKind } from "../gen/vigil/v1/common_pb.js";
+import { ContentKind, ContentSchema } from "../gen/vigil/v1/common_pb.js";
 import { PolicyService, RecordEventKind } from "../gen/vigil/v1/policy_service_pb.js";
 import { createLogger } from "../server/src/logging/logger.js";
 import { projectDefaults } from "../server/src/main.js";
@@ -70,15 +70,18 @@ function evaluationCost() {
     );
     const caller = create(CallerSchema, { id: "bench", method: "none" });
     const rows: { input: string; micros: number }[] = [];
+    const largeCommand = `${"ls -la /srv/app && ".repeat(5000)}echo done`;
     const large = destructiveAgentCommand();
-    large.contents[0]!.body = {
-      case: "text",
-      value: `${"ls -la /srv/app && ".repeat(5000)}echo done`,
-    };
+    large.contents = [
+      create(ContentSchema, {
+        kind: ContentKind.COMMAND,
+        body: { case: "text", value: largeCommand },
+      }),
+    ];
     for (const [label, request] of [
       ["small (ordinary read)", ordinaryRead()],
       ["command (approval path)", destructiveAgentCommand()],
-      [`large command (${Math.round(large.contents[0]!.body.value!.length / 1024)} KiB)`, large],
+      [`large command (${Math.round(largeCommand.length / 1024)} KiB)`, large],
     ] as const) {
       const input = buildAuthorizeInput(request, caller, new Date());
       const n = label.startsWith("large") ? 200 : 5000;

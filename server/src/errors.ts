@@ -13,7 +13,7 @@ export class InvalidInputError extends VigilError {
   override name = "InvalidInputError";
   constructor(
     readonly field: string,
-    problem: string,
+    readonly problem: string,
   ) {
     super(`${field}: ${problem}`);
   }

@@ -8,7 +8,7 @@ import {
   ContentKind,
   ContentSchema,
   Decision,
-  PrincipalKind,
+  PrincipalSchema,
 } from "../../gen/vigil/v1/common_pb.js";
 import { PolicyAdminService } from "../../gen/vigil/v1/policy_admin_pb.js";
 import {
@@ -93,7 +93,7 @@ describe.each(transportCases)("over $name", (transportCase) => {
 
   it("rejects a request without a principal kind, naming the field", async () => {
     const request = ordinaryRead();
-    request.principal!.kind = PrincipalKind.UNSPECIFIED;
+    request.principal = create(PrincipalSchema, { id: "alice@example.com" });
     const error = await expectConnectError(clients().policy.authorize(request));
     expect(error.code).toBe(Code.InvalidArgument);
     expect(error.rawMessage).toBe("principal.kind: is required (user, service, ci_job or agent)");
@@ -165,6 +165,11 @@ describe.each(transportCases)("over $name", (transportCase) => {
     expect(error.rawMessage).toContain("vigil.v1.AuditService.VerifyLog");
     const listed = await expectConnectError(approvals.listApprovals({}));
     expect(listed.code).toBe(Code.Unimplemented);
+    const redact = await expectConnectError(clients().policy.redact({}));
+    expect([redact.code, redact.rawMessage]).toEqual([
+      Code.Unimplemented,
+      "Redact is not available in this version of Vigil",
+    ]);
   });
 
   it("records an event durably and returns its place in the chain", async () => {
@@ -207,4 +212,32 @@ describe.each(transportCases)("over $name", (transportCase) => {
     expect(res.recordIds).toHaveLength(3);
     expect(new Set(res.recordIds).size).toBe(3);
   });
+});
+
+describe("RedactStream, a bidirectional stream", () => {
+  async function* chunks() {
+    yield { frame: { case: "chunk" as const, value: "text" } };
+  }
+  const drain = async (transportCase: (typeof transportCases)[number]) => {
+    const policy = createClient(PolicyService, transportCase.create(vigil.baseUrl));
+    for await (const _ of policy.redactStream(chunks())) {
+      // no messages are expected
+    }
+  };
+
+  it.each(transportCases.filter((c) => c.http2))("answers Unimplemented over $name", async (c) => {
+    const error = await expectConnectError(drain(c));
+    expect([error.code, error.rawMessage]).toEqual([
+      Code.Unimplemented,
+      "RedactStream is not available in this version of Vigil",
+    ]);
+  });
+
+  it.each(transportCases.filter((c) => !c.http2))(
+    "is refused with HTTP 505 over $name",
+    async (c) => {
+      const error = await expectConnectError(drain(c));
+      expect(error.rawMessage).toBe("HTTP 505");
+    },
+  );
 });

@@ -18,8 +18,11 @@ function countingStatuses(): { statuses: HealthStatuses; listeners: () => number
     onChange(listener) {
       live++;
       const unsubscribe = inner.onChange(listener);
+      let subscribed = true;
+      // Like the real registry's, unsubscribing twice is harmless and counts once.
       return () => {
-        live--;
+        if (subscribed) live--;
+        subscribed = false;
         unsubscribe();
       };
     },

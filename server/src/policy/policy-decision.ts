@@ -102,7 +102,7 @@ function parseApproval(value: unknown): ApprovalSpec {
     if (!isObject(rule) || typeof rule.group !== "string") {
       throw new PolicyOutputError(`approval.rules[${i}] must have a string "group"`);
     }
-    return { group: rule.group, required: nonNegative(rule.required, "required", 1) };
+    return { group: rule.group, required: count(rule.required, `approval.rules[${i}].required`) };
   });
   return { rules, ttlSeconds: nonNegative(value.ttl_seconds, "approval.ttl_seconds", 3600) };
 }
@@ -111,6 +111,15 @@ function listOf(value: unknown, name: string): unknown[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw new PolicyOutputError(`"${name}" must be a list`);
   return value;
+}
+
+/** A reviewer count: a whole number that fits the wire type (uint32). Default 1. */
+function count(value: unknown, name: string): number {
+  if (value === undefined) return 1;
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 0xffffffff) {
+    throw new PolicyOutputError(`"${name}" must be a whole number from 1 to 4294967295`);
+  }
+  return value as number;
 }
 
 function nonNegative(value: unknown, name: string, fallback: number): number {

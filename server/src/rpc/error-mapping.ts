@@ -26,23 +26,41 @@ export function toConnectError(error: unknown): ConnectError {
   return new ConnectError("internal error", Code.Internal);
 }
 
-/** The one place domain errors become Connect errors, for every handler. */
+/**
+ * The one place domain errors become Connect errors, for every handler. Unary handlers fail
+ * inside `next()`; streaming handlers fail later, while their messages are read, so the
+ * response stream is wrapped too.
+ */
 export function createErrorMappingInterceptor(logger: Logger): Interceptor {
-  return (next) => async (request) => {
-    try {
-      return await next(request);
-    } catch (error) {
-      const mapped = toConnectError(error);
-      if (mapped.code === Code.Internal && !(error instanceof ConnectError)) {
-        logger.error(
-          {
-            procedure: request.method.name,
-            err: error instanceof Error ? error.stack : String(error),
-          },
-          "unhandled error in handler",
-        );
-      }
-      throw mapped;
+  const map = (error: unknown, procedure: string): ConnectError => {
+    const mapped = toConnectError(error);
+    if (mapped.code === Code.Internal && !(error instanceof ConnectError)) {
+      logger.error(
+        { procedure, err: error instanceof Error ? error.stack : String(error) },
+        "unhandled error in handler",
+      );
     }
+    return mapped;
+  };
+  return (next) => async (request) => {
+    const procedure = request.method.name;
+    let response: Awaited<ReturnType<typeof next>>;
+    try {
+      response = await next(request);
+    } catch (error) {
+      throw map(error, procedure);
+    }
+    if (!response.stream) return response;
+    const messages = response.message;
+    return {
+      ...response,
+      message: (async function* () {
+        try {
+          yield* messages;
+        } catch (error) {
+          throw map(error, procedure);
+        }
+      })(),
+    };
   };
 }

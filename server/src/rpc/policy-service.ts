@@ -111,8 +111,8 @@ export function createPolicyService(deps: PolicyServiceDeps): ServiceImpl<typeof
           append.catch(() => undefined); // surfaced by Promise.all below
           pending.push(append);
         }
-      } finally {
-        await Promise.allSettled(pending);
+      } catch (error) {
+        throw await withRecordedPrefix(error, pending);
       }
       const appended = await Promise.all(pending);
       const first = appended[0];
@@ -126,4 +126,23 @@ export function createPolicyService(deps: PolicyServiceDeps): ServiceImpl<typeof
       });
     },
   };
+}
+
+/**
+ * A stream that fails part-way has already made its earlier events durable; the error says
+ * which, so the caller can resume after them instead of recording them twice.
+ */
+async function withRecordedPrefix(
+  error: unknown,
+  pending: Promise<{ receipt: { sequence: bigint } }>[],
+): Promise<unknown> {
+  const settled = await Promise.allSettled(pending);
+  const recorded = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value.receipt] : []));
+  if (!(error instanceof InvalidInputError) || recorded.length === 0) return error;
+  const first = recorded[0]?.sequence;
+  const last = recorded.at(-1)?.sequence;
+  return new InvalidInputError(
+    error.field,
+    `${error.problem} (the ${recorded.length} event(s) before it were recorded, sequences ${first}-${last})`,
+  );
 }

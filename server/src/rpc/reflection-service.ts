@@ -1,9 +1,4 @@
-import {
-  create,
-  createFileRegistry,
-  type DescFile,
-  toBinary,
-} from "@bufbuild/protobuf";
+import { create, createFileRegistry, type DescFile, toBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { Code, type ServiceImpl } from "@connectrpc/connect";
 import type { ServerReflection as ServerReflectionV1 } from "../../../gen/grpc/reflection/v1/reflection_pb.js";

@@ -1,0 +1,155 @@
+import { describe, expect, it } from "vitest";
+import {
+  type ConfigDefaults,
+  loadServerConfig,
+  parseListen,
+} from "../../server/src/config/server-config.js";
+import { ConfigError } from "../../server/src/errors.js";
+
+const defaults: ConfigDefaults = { policyDir: "/opt/vigil/policies", opaPath: "/opt/vigil/opa" };
+const cwd = "/srv/vigil";
+
+function load(argv: string[], env: Record<string, string | undefined> = {}) {
+  return loadServerConfig(argv, env, defaults, cwd);
+}
+
+/** Returns the ConfigError a load throws; a load that succeeds fails the test. */
+function configError(argv: string[], env: Record<string, string | undefined> = {}): ConfigError {
+  try {
+    load(argv, env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error("expected loadServerConfig to throw");
+}
+
+describe("loadServerConfig", () => {
+  it("uses the defaults when no flag or variable is given", () => {
+    expect(load([])).toEqual({
+      host: "127.0.0.1",
+      port: 8444,
+      dataDir: "/srv/vigil/data",
+      policy: "/opt/vigil/policies",
+      opaPath: "/opt/vigil/opa",
+      tls: undefined,
+      maxMessageBytes: 4194304,
+      shutdownGraceMs: 10000,
+      logLevel: "info",
+    });
+  });
+
+  it("reads every VIGIL_* variable, resolving paths against cwd", () => {
+    const config = load([], {
+      VIGIL_LISTEN: "0.0.0.0:9443",
+      VIGIL_DATA_DIR: "state",
+      VIGIL_POLICY: "rego",
+      VIGIL_OPA: "/usr/bin/opa",
+      VIGIL_TLS_CERT: "tls/cert.pem",
+      VIGIL_TLS_KEY: "tls/key.pem",
+      VIGIL_MAX_MESSAGE_BYTES: "65536",
+      VIGIL_SHUTDOWN_GRACE_MS: "250",
+      VIGIL_LOG_LEVEL: "debug",
+    });
+    expect(config).toEqual({
+      host: "0.0.0.0",
+      port: 9443,
+      dataDir: "/srv/vigil/state",
+      policy: "/srv/vigil/rego",
+      opaPath: "/usr/bin/opa",
+      tls: { certFile: "/srv/vigil/tls/cert.pem", keyFile: "/srv/vigil/tls/key.pem" },
+      maxMessageBytes: 65536,
+      shutdownGraceMs: 250,
+      logLevel: "debug",
+    });
+  });
+
+  it("lets flags win over variables", () => {
+    const config = load(
+      ["--listen", "127.0.0.1:7000", "--data-dir", "/var/lib/vigil", "--log-level", "warn"],
+      { VIGIL_LISTEN: "0.0.0.0:9443", VIGIL_DATA_DIR: "state", VIGIL_LOG_LEVEL: "debug" },
+    );
+    expect([config.host, config.port, config.dataDir, config.logLevel]).toEqual([
+      "127.0.0.1",
+      7000,
+      "/var/lib/vigil",
+      "warn",
+    ]);
+  });
+
+  it("treats an empty variable as unset", () => {
+    expect(load([], { VIGIL_LISTEN: "", VIGIL_DATA_DIR: "" })).toMatchObject({
+      port: 8444,
+      dataDir: "/srv/vigil/data",
+    });
+  });
+
+  it("accepts the --flag=value form", () => {
+    expect(load(["--max-message-bytes=1024"]).maxMessageBytes).toBe(1024);
+  });
+
+  it("rejects an unknown flag, naming it", () => {
+    expect(configError(["--listne", "x"]).message).toContain("--listne");
+  });
+
+  it("rejects a listen address that is not HOST:PORT, naming --listen", () => {
+    expect(configError(["--listen", "localhost"]).message).toBe(
+      '--listen: expected HOST:PORT, got "localhost"',
+    );
+  });
+
+  it("rejects an out-of-range port", () => {
+    expect(configError(["--listen", "127.0.0.1:65536"]).message).toBe(
+      "--listen: port 65536 is out of range",
+    );
+  });
+
+  it.each([["abc"], ["0"], ["-5"], ["1.5"]])(
+    "rejects --max-message-bytes %s, naming the flag",
+    (value) => {
+      expect(configError([`--max-message-bytes=${value}`]).message).toBe(
+        `--max-message-bytes: expected a positive integer, got "${value}"`,
+      );
+    },
+  );
+
+  it("names --shutdown-grace-ms when its variable is not a number", () => {
+    expect(configError([], { VIGIL_SHUTDOWN_GRACE_MS: "soon" }).message).toContain(
+      "--shutdown-grace-ms",
+    );
+  });
+
+  it("rejects a TLS certificate without a key", () => {
+    expect(configError(["--tls-cert", "cert.pem"]).message).toBe(
+      "--tls-cert and --tls-key must be given together",
+    );
+  });
+
+  it("rejects a TLS key without a certificate", () => {
+    expect(configError([], { VIGIL_TLS_KEY: "key.pem" }).message).toBe(
+      "--tls-cert and --tls-key must be given together",
+    );
+  });
+});
+
+describe("parseListen", () => {
+  it("splits host and port", () => {
+    expect(parseListen("10.0.0.1:8444")).toEqual({ host: "10.0.0.1", port: 8444 });
+  });
+
+  it("unwraps a bracketed IPv6 host", () => {
+    expect(parseListen("[::1]:9000")).toEqual({ host: "::1", port: 9000 });
+  });
+
+  it("binds every interface for :PORT", () => {
+    expect(parseListen(":8444")).toEqual({ host: "0.0.0.0", port: 8444 });
+  });
+
+  it("accepts port 0, which lets the kernel pick", () => {
+    expect(parseListen("127.0.0.1:0").port).toBe(0);
+  });
+
+  it.each([["8444"], ["host:"], ["::1:9000"], ["host:http"], ["[::1]"]])("rejects %s", (value) => {
+    expect(() => parseListen(value)).toThrow(ConfigError);
+  });
+});
