@@ -53,10 +53,12 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<voi
     logger,
     onActivate: () => setHealth(ServingStatus.SERVING),
   });
-  try {
-    await engine.load(await readPolicySource({ source: config.policy, opaPath: config.opaPath }));
-  } catch (error) {
-    if (engine.lastAttempt()?.ok !== false) engine.recordFailure(config.policy, error);
+  const bundle = await readPolicySource({ source: config.policy, opaPath: config.opaPath }).catch(
+    (error: unknown) => engine.recordFailure(config.policy, error),
+  );
+  // load() records and logs its own failure; the previous bundle (here: none) stays active.
+  if (bundle) await engine.load(bundle).catch(() => undefined);
+  if (!engine.active()) {
     logger.warn("serving without a policy: every Authorize is denied until one loads");
   }
 
