@@ -20,7 +20,7 @@ deny_reasons contains {
 
 deny_reasons contains {
 	"code": "unknown_action",
-	"message": sprintf("action %q is not one the policy knows", [input.action]),
+	"message": sprintf("action \"%s\" is not one the policy knows", [input.action]),
 } if {
 	not input.action in data.vigil.known_actions
 }

@@ -45,3 +45,13 @@ export function describeError(error: unknown): string {
 export class ConfigError extends VigilError {
   override name = "ConfigError";
 }
+
+/** A policy evaluation failed (a Wasm trap, a conflict, memory exhausted). Becomes a deny. */
+export class PolicyEvaluationError extends VigilError {
+  override name = "PolicyEvaluationError";
+}
+
+/** More evaluations are waiting than the worker pool accepts; the caller should retry later. */
+export class PolicyOverloadedError extends VigilError {
+  override name = "PolicyOverloadedError";
+}

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, stat } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { HealthCheckResponse_ServingStatus as ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
@@ -10,8 +11,12 @@ import { type ConfigDefaults, loadServerConfig } from "./config/server-config.js
 import { describeError } from "./errors.js";
 import { createHealthStatuses } from "./health/health-statuses.js";
 import { createLogger } from "./logging/logger.js";
+import { createMetrics } from "./metrics/metrics.js";
+import { createBundleSource } from "./policy/create-bundle-source.js";
 import { createPolicyEngine } from "./policy/policy-engine.js";
-import { readPolicySource } from "./policy/policy-source.js";
+import { createPolicyEvaluator } from "./policy/policy-evaluator.js";
+import { createPolicyLoader } from "./policy/policy-loader.js";
+import { createPolicyWorkerPool } from "./policy/policy-worker-pool.js";
 import { createErrorMappingInterceptor } from "./rpc/error-mapping.js";
 import { createRoutes } from "./rpc/routes.js";
 import { createVigilServer } from "./server/vigil-server.js";
@@ -25,6 +30,7 @@ export function projectDefaults(): ConfigDefaults {
   return {
     policyDir: join(projectRoot, "policies"),
     opaPath: existsSync(localOpa) ? localOpa : "opa",
+    policyWorkers: Math.min(4, availableParallelism()),
   };
 }
 
@@ -49,15 +55,40 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<voi
   // Not serving until a bundle is active: Authorize would only deny.
   setHealth(ServingStatus.NOT_SERVING);
 
+  const { workers, inlineMaxBytes, maxMemoryBytes, recycleAboveBytes } = config.policyEvaluation;
+  const evaluator = createPolicyEvaluator({
+    pool: workers > 0 ? createPolicyWorkerPool({ threads: workers }) : undefined,
+    inlineMaxBytes,
+    maxMemoryBytes,
+    recycleAboveBytes,
+  });
+  const metrics = createMetrics({ collect: { instanceRecycles: () => evaluator.recycles() } });
   const engine = createPolicyEngine({
     logger,
+    evaluator,
+    metrics,
     onActivate: () => setHealth(ServingStatus.SERVING),
   });
-  const bundle = await readPolicySource({ source: config.policy, opaPath: config.opaPath }).catch(
-    (error: unknown) => engine.recordFailure(config.policy, error),
-  );
-  // load() records and logs its own failure; the previous bundle (here: none) stays active.
-  if (bundle) await engine.load(bundle).catch(() => undefined);
+  const source = await createBundleSource({
+    location: config.policy,
+    kind: /^https?:/i.test(config.policy)
+      ? "http"
+      : (await stat(config.policy).catch(() => undefined))?.isDirectory()
+        ? "directory"
+        : "file",
+    loading: config.policyLoading,
+    dataDir: config.dataDir,
+    opaPath: config.opaPath,
+    logger,
+  });
+  const loader = createPolicyLoader({
+    source: source.source,
+    engine,
+    logger,
+    metrics,
+    verify: source.verify,
+  });
+  await loader.start();
   if (!engine.active()) {
     logger.warn("serving without a policy: every Authorize is denied until one loads");
   }
@@ -68,6 +99,7 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<voi
     maxMessageBytes: config.maxMessageBytes,
     tls: config.tls,
     logger,
+    metrics: metrics.registry,
   });
   const address = await server.listen(config.host, config.port);
   logger.info(
@@ -91,6 +123,8 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<voi
     logger.info({ signal, inFlight: server.inFlight() }, "shutting down");
     setHealth(ServingStatus.NOT_SERVING);
     await server.close(config.shutdownGraceMs);
+    await loader.close();
+    await evaluator.close();
     await store.close();
     logger.info("stopped");
     process.exit(0);

@@ -24,6 +24,7 @@ import { openLmdbAuditStore } from "../../server/src/audit/lmdb-audit-store.js";
 import { createHealthStatuses } from "../../server/src/health/health-statuses.js";
 import type { PolicyBundle } from "../../server/src/policy/bundle-reader.js";
 import { createPolicyEngine } from "../../server/src/policy/policy-engine.js";
+import { createPolicyEvaluator } from "../../server/src/policy/policy-evaluator.js";
 import { createErrorMappingInterceptor } from "../../server/src/rpc/error-mapping.js";
 import { createRoutes } from "../../server/src/rpc/routes.js";
 import { expectConnectError } from "../support/connect-error.js";
@@ -55,7 +56,7 @@ async function startService({ withPolicy = true } = {}) {
   const store = openLmdbAuditStore({ path: dir });
   stores.push(store);
   const logs = captureLogs();
-  const engine = createPolicyEngine({ logger: logs.logger });
+  const engine = createPolicyEngine({ logger: logs.logger, evaluator: createPolicyEvaluator() });
   if (withPolicy) await engine.load(bundle);
   const routes = createRoutes({
     engine,

@@ -1,5 +1,7 @@
+import { execFile } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { promisify } from "node:util";
 import { inject } from "vitest";
 import { type PolicyBundle, readBundle } from "../../server/src/policy/bundle-reader.js";
 import { compilePolicyDir } from "../../server/src/policy/opa-compiler.js";
@@ -37,4 +39,18 @@ export async function defaultBundle(): Promise<PolicyBundle> {
 /** A one-file Rego module in `package vigil.authz` whose `decision` is the given body. */
 export function authzModule(body: string): Record<string, string> {
   return { "authz.rego": `package vigil.authz\n\nimport rego.v1\n\n${body}\n` };
+}
+
+/**
+ * Builds a bundle with the real opa directly, skipping Vigil's own checks (such as the
+ * builtin check in `compilePolicyDir`), to test that the engine still catches what they catch.
+ */
+export async function buildWithOpa(
+  dir: string,
+  entrypoints: string[] = [authorizeEntrypoint],
+): Promise<PolicyBundle> {
+  const out = join(dir, "..", `${dir.split("/").at(-1)}-raw.tar.gz`);
+  const args = ["build", "-t", "wasm", "-o", out, ...entrypoints.flatMap((e) => ["-e", e]), dir];
+  await promisify(execFile)(inject("opaPath"), args);
+  return readBundle(await readFile(out), dir);
 }

@@ -6,7 +6,11 @@ import {
 } from "../../server/src/config/server-config.js";
 import { ConfigError } from "../../server/src/errors.js";
 
-const defaults: ConfigDefaults = { policyDir: "/opt/vigil/policies", opaPath: "/opt/vigil/opa" };
+const defaults: ConfigDefaults = {
+  policyDir: "/opt/vigil/policies",
+  opaPath: "/opt/vigil/opa",
+  policyWorkers: 2,
+};
 const cwd = "/srv/vigil";
 
 function load(argv: string[], env: Record<string, string | undefined> = {}) {

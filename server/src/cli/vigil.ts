@@ -1,25 +1,17 @@
-import { mkdir, writeFile } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { serveUsage } from "../config/server-config.js";
 import { ConfigError, describeError } from "../errors.js";
-import { projectDefaults, projectRoot, serve } from "../main.js";
-import { compilePolicyDir } from "../policy/opa-compiler.js";
-import { requiredEntrypoints } from "../policy/policy-engine.js";
+import { serve } from "../main.js";
+import { runPolicyCommand } from "./policy-commands.js";
 
 const usage = `Usage: vigil <command> [flags]
 
 Commands:
   serve          run the Vigil server (vigil serve --help for flags)
   policy build   compile a Rego directory into an OPA Wasm bundle
+  policy test    run the policy's opa tests
+  policy eval    evaluate a policy locally and show the decision
 
 Run 'vigil <command> --help' for details.
-`;
-
-const policyBuildUsage = `Usage: vigil policy build [--policy DIR] [--out FILE] [--revision REV] [--opa PATH]
-
-Compiles DIR (default: the bundled policies/) with 'opa build -t wasm' into a bundle
-(default: build/policy/bundle.tar.gz) that 'vigil serve --policy FILE' loads.
 `;
 
 /** Exit codes shared by every subcommand. */
@@ -33,35 +25,11 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
     await serve(rest, env);
     return new Promise<number>(() => {}); // serve exits the process on shutdown
   }
-  if (command === "policy" && rest[0] === "build") return policyBuild(rest.slice(1));
+  if (command === "policy") return runPolicyCommand(rest, print);
   if (command === undefined || command === "--help" || command === "help") {
     return print(usage, command === undefined ? exitCodes.usage : exitCodes.ok);
   }
   return print(`vigil: unknown command "${argv.join(" ")}"\n\n${usage}`, exitCodes.usage, true);
-}
-
-async function policyBuild(args: string[]): Promise<number> {
-  if (args.includes("--help")) return print(policyBuildUsage, exitCodes.ok);
-  const defaults = projectDefaults();
-  const { values } = parseArgs({
-    args,
-    options: {
-      policy: { type: "string", default: defaults.policyDir },
-      out: { type: "string", default: join(projectRoot, "build/policy/bundle.tar.gz") },
-      revision: { type: "string" },
-      opa: { type: "string", default: defaults.opaPath },
-    },
-  });
-  const out = resolve(values.out);
-  const bundle = await compilePolicyDir({
-    opaPath: values.opa,
-    dir: resolve(values.policy),
-    entrypoints: requiredEntrypoints,
-    ...(values.revision ? { revision: values.revision } : {}),
-  });
-  await mkdir(dirname(out), { recursive: true });
-  await writeFile(out, bundle);
-  return print(`wrote ${out} (${bundle.length} bytes)\n`, exitCodes.ok);
 }
 
 function print(text: string, code: number, toStderr = false): number {

@@ -10,8 +10,12 @@ export interface ServerConfig {
   port: number;
   /** Directory for LMDB and compiled bundles. Default `./data`. */
   dataDir: string;
-  /** Policy source: a directory of Rego + data.json, or an OPA bundle `.tar.gz`. */
+  /** Policy source: a directory of Rego + data.json, an OPA bundle `.tar.gz`, or an http(s) URL. */
   policy: string;
+  /** How the policy source is watched, polled and checked. */
+  policyLoading: PolicyLoadingConfig;
+  /** Where and within which bounds policies are evaluated. */
+  policyEvaluation: PolicyEvaluationConfig;
   /** The `opa` executable used to compile a policy directory. */
   opaPath: string;
   /** PEM certificate and key; TLS is on when both are set. */
@@ -24,12 +28,42 @@ export interface ServerConfig {
   logLevel: string;
 }
 
+/** Reloading and verifying bundles. */
+export interface PolicyLoadingConfig {
+  /** Recompile a directory / reload a file when it changes. Default true. */
+  watch: boolean;
+  /** Interval between polls of a bundle URL. Default 30 s. */
+  pollMs: number;
+  /** Sent as `Authorization: Bearer …` to the bundle server (VIGIL_POLICY_TOKEN). */
+  token: string | undefined;
+  /** PEM public key that bundle signatures must verify against; unset = no verification. */
+  verificationKeyFile: string | undefined;
+  /** Required key id (`kid`/`keyid`) of the signature. */
+  verificationKeyId: string | undefined;
+  /** Required `scope` claim of the signature. */
+  verificationScope: string | undefined;
+}
+
+/** Evaluation placement and Wasm memory bounds. */
+export interface PolicyEvaluationConfig {
+  /** Worker threads for large inputs; 0 evaluates everything on the main thread. Default: CPUs, at most 4. */
+  workers: number;
+  /** Inputs up to this many bytes of JSON evaluate on the main thread. Default 16384. */
+  inlineMaxBytes: number;
+  /** Wasm memory cap per instance. Default 256 MiB. */
+  maxMemoryBytes: number;
+  /** Instances whose memory grew past this are replaced. Default 64 MiB. */
+  recycleAboveBytes: number;
+}
+
 /** Where the bundled defaults live, relative to which the default paths resolve. */
 export interface ConfigDefaults {
   /** The project's `policies/` directory. */
   policyDir: string;
   /** The project-local pinned `opa`, if installed. */
   opaPath: string;
+  /** Default worker thread count (the CPU count, at most 4). */
+  policyWorkers: number;
 }
 
 const flagSpec = {
@@ -42,6 +76,16 @@ const flagSpec = {
   "max-message-bytes": { type: "string" },
   "shutdown-grace-ms": { type: "string" },
   "log-level": { type: "string" },
+  "policy-watch": { type: "string" },
+  "policy-poll-ms": { type: "string" },
+  "policy-token": { type: "string" },
+  "policy-verification-key": { type: "string" },
+  "policy-verification-key-id": { type: "string" },
+  "policy-verification-scope": { type: "string" },
+  "policy-workers": { type: "string" },
+  "policy-inline-max-bytes": { type: "string" },
+  "policy-max-memory-mb": { type: "string" },
+  "policy-recycle-memory-mb": { type: "string" },
 } as const;
 
 /** Usage text for `vigil serve --help`. */
@@ -50,13 +94,32 @@ export const serveUsage = `Usage: vigil serve [flags]
 Flags (each also read from the VIGIL_* variable shown):
   --listen HOST:PORT         address to serve on (VIGIL_LISTEN, default 127.0.0.1:8444)
   --data-dir DIR             LMDB and compiled bundles (VIGIL_DATA_DIR, default ./data)
-  --policy PATH              Rego directory or bundle .tar.gz (VIGIL_POLICY, default the bundled policies/)
+  --policy PATH|URL          Rego directory, bundle .tar.gz or http(s) bundle URL
+                             (VIGIL_POLICY, default the bundled policies/)
   --opa PATH                 opa executable for compiling Rego (VIGIL_OPA, default .tools/bin/opa)
   --tls-cert FILE            PEM certificate; with --tls-key enables TLS (VIGIL_TLS_CERT)
   --tls-key FILE             PEM private key (VIGIL_TLS_KEY)
   --max-message-bytes N      largest request message (VIGIL_MAX_MESSAGE_BYTES, default 4194304)
   --shutdown-grace-ms N      drain time on SIGTERM/SIGINT (VIGIL_SHUTDOWN_GRACE_MS, default 10000)
   --log-level LEVEL          trace|debug|info|warn|error (VIGIL_LOG_LEVEL, default info)
+
+Policy loading:
+  --policy-watch BOOL        recompile a directory / reload a file on change (VIGIL_POLICY_WATCH, default true)
+  --policy-poll-ms N         bundle URL poll interval (VIGIL_POLICY_POLL_MS, default 30000)
+  --policy-token TOKEN       bearer token for the bundle server (VIGIL_POLICY_TOKEN; prefer the variable)
+  --policy-verification-key FILE
+                             PEM public key; bundles must carry a valid .signatures.json
+                             (VIGIL_POLICY_VERIFICATION_KEY)
+  --policy-verification-key-id ID   required signing key id (VIGIL_POLICY_VERIFICATION_KEY_ID)
+  --policy-verification-scope S     required signature scope (VIGIL_POLICY_VERIFICATION_SCOPE)
+
+Policy evaluation:
+  --policy-workers N         worker threads for large inputs, 0 = main thread only
+                             (VIGIL_POLICY_WORKERS, default CPUs up to 4)
+  --policy-inline-max-bytes N  inputs up to N bytes evaluate on the main thread
+                             (VIGIL_POLICY_INLINE_MAX_BYTES, default 16384)
+  --policy-max-memory-mb N   Wasm memory cap per instance (VIGIL_POLICY_MAX_MEMORY_MB, default 256)
+  --policy-recycle-memory-mb N  replace instances grown past N MiB (VIGIL_POLICY_RECYCLE_MEMORY_MB, default 64)
 `;
 
 /**
@@ -88,7 +151,41 @@ export function loadServerConfig(
     host,
     port,
     dataDir: resolve(cwd, pick("data-dir", "VIGIL_DATA_DIR") ?? "data"),
-    policy: resolve(cwd, pick("policy", "VIGIL_POLICY") ?? defaults.policyDir),
+    policy: policyLocation(pick("policy", "VIGIL_POLICY") ?? defaults.policyDir, cwd),
+    policyLoading: {
+      watch: bool("--policy-watch", pick("policy-watch", "VIGIL_POLICY_WATCH") ?? "true"),
+      pollMs: positiveInt(
+        "--policy-poll-ms",
+        pick("policy-poll-ms", "VIGIL_POLICY_POLL_MS") ?? "30000",
+      ),
+      token: pick("policy-token", "VIGIL_POLICY_TOKEN"),
+      verificationKeyFile: optionalPath(
+        pick("policy-verification-key", "VIGIL_POLICY_VERIFICATION_KEY"),
+        cwd,
+      ),
+      verificationKeyId: pick("policy-verification-key-id", "VIGIL_POLICY_VERIFICATION_KEY_ID"),
+      verificationScope: pick("policy-verification-scope", "VIGIL_POLICY_VERIFICATION_SCOPE"),
+    },
+    policyEvaluation: {
+      workers: nonNegativeInt(
+        "--policy-workers",
+        pick("policy-workers", "VIGIL_POLICY_WORKERS") ?? String(defaults.policyWorkers),
+      ),
+      inlineMaxBytes: nonNegativeInt(
+        "--policy-inline-max-bytes",
+        pick("policy-inline-max-bytes", "VIGIL_POLICY_INLINE_MAX_BYTES") ?? "16384",
+      ),
+      maxMemoryBytes:
+        positiveInt(
+          "--policy-max-memory-mb",
+          pick("policy-max-memory-mb", "VIGIL_POLICY_MAX_MEMORY_MB") ?? "256",
+        ) * mib,
+      recycleAboveBytes:
+        positiveInt(
+          "--policy-recycle-memory-mb",
+          pick("policy-recycle-memory-mb", "VIGIL_POLICY_RECYCLE_MEMORY_MB") ?? "64",
+        ) * mib,
+    },
     opaPath: pick("opa", "VIGIL_OPA") ?? defaults.opaPath,
     tls:
       certFile && keyFile
@@ -113,6 +210,42 @@ export function parseListen(value: string): { host: string; port: number } {
   const port = Number(match[3]);
   if (port > 65535) throw new ConfigError(`--listen: port ${port} is out of range`);
   return { host: match[1] ?? (match[2] || "0.0.0.0"), port };
+}
+
+const mib = 1024 * 1024;
+
+/** A URL stays as given; a path resolves against the working directory. */
+function policyLocation(value: string, cwd: string): string {
+  if (/^https?:\/\//i.test(value)) {
+    try {
+      new URL(value);
+    } catch {
+      throw new ConfigError("--policy: not a valid URL");
+    }
+    return value;
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+    throw new ConfigError("--policy: only http:// and https:// bundle URLs are supported");
+  }
+  return resolve(cwd, value);
+}
+
+function optionalPath(value: string | undefined, cwd: string): string | undefined {
+  return value === undefined ? undefined : resolve(cwd, value);
+}
+
+function bool(flag: string, value: string): boolean {
+  if (/^(true|1|yes|on)$/i.test(value)) return true;
+  if (/^(false|0|no|off)$/i.test(value)) return false;
+  throw new ConfigError(`${flag}: expected true or false, got "${value}"`);
+}
+
+function nonNegativeInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0 || value.trim() === "") {
+    throw new ConfigError(`${flag}: expected a whole number ≥ 0, got "${value}"`);
+  }
+  return n;
 }
 
 function positiveInt(flag: string, value: string): number {

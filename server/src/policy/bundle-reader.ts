@@ -16,6 +16,8 @@ export interface PolicyBundle {
   digest: string;
   /** Where the bundle came from, for status and logs. */
   source: string;
+  /** The verified signature, when the bundle was checked against a key. */
+  signature?: { keyId: string; algorithm: string };
 }
 
 /** Upper bound on the unpacked size of a bundle, so a hostile archive cannot exhaust memory. */
@@ -27,8 +29,13 @@ interface Manifest {
 }
 
 /** Reads an OPA bundle (`.tar.gz` with `.manifest`, `/policy.wasm`, `/data.json`). */
-export async function readBundle(archive: Buffer, source: string): Promise<PolicyBundle> {
+export async function readBundle(
+  archive: Buffer,
+  source: string,
+  options: { verify?: ((files: ReadonlyMap<string, Buffer>) => Promise<unknown>) | undefined } = {},
+): Promise<PolicyBundle> {
   const files = await untar(archive, source);
+  await options.verify?.(files);
   const wasm = files.get("policy.wasm");
   if (!wasm) throw new PolicyLoadError(`bundle ${source} has no policy.wasm`);
   const manifest = parseJson<Manifest>(files.get(".manifest"), ".manifest", source) ?? {};

@@ -5,6 +5,8 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { promisify } from "node:util";
 import { PolicyLoadError } from "../errors.js";
+import { readBundle } from "./bundle-reader.js";
+import { assertSupportedBuiltins } from "./wasm-builtins.js";
 
 const run = promisify(execFile);
 
@@ -16,13 +18,16 @@ export interface CompileOptions {
   dir: string;
   /** Wasm entrypoints to compile, e.g. `["vigil/authz/decision"]`. */
   entrypoints: string[];
+  /** Entrypoints compiled only when the policy defines them. Default none. */
+  optionalEntrypoints?: string[];
   /** Bundle revision. Default: `src-` plus a digest of the sources, so any edit changes it. */
   revision?: string;
 }
 
 /**
  * Compiles a policy directory to an OPA Wasm bundle with `opa build -t wasm`, returning the
- * `.tar.gz` bytes. A Rego error becomes a {@link PolicyLoadError} carrying opa's message.
+ * `.tar.gz` bytes. A Rego error becomes a {@link PolicyLoadError} carrying opa's message, and
+ * so does a policy that calls a builtin Vigil cannot run in Wasm (named in the message).
  */
 export async function compilePolicyDir(options: CompileOptions): Promise<Buffer> {
   const info = await stat(options.dir).catch(() => undefined);
@@ -30,10 +35,38 @@ export async function compilePolicyDir(options: CompileOptions): Promise<Buffer>
     throw new PolicyLoadError(`policy directory ${options.dir} does not exist`);
   }
   const revision = options.revision ?? `src-${await digestSources(options.dir)}`;
+  const entrypoints = [...options.entrypoints, ...(options.optionalEntrypoints ?? [])];
+  let archive: Buffer;
+  try {
+    archive = await opaBuild(options, revision, entrypoints);
+  } catch (error) {
+    // opa names one undefined entrypoint per run; drop the optional ones it does not find.
+    const undefinedOptional = (options.optionalEntrypoints ?? []).filter((e) =>
+      (error as Error).message.includes(`entrypoint "${e}" does not refer to a rule`),
+    );
+    if (undefinedOptional.length === 0) throw error;
+    return compilePolicyDir({
+      ...options,
+      revision,
+      optionalEntrypoints: (options.optionalEntrypoints ?? []).filter(
+        (e) => !undefinedOptional.includes(e),
+      ),
+    });
+  }
+  const bundle = await readBundle(archive, options.dir);
+  assertSupportedBuiltins(await WebAssembly.compile(bundle.wasm));
+  return archive;
+}
+
+async function opaBuild(
+  options: CompileOptions,
+  revision: string,
+  entrypoints: string[],
+): Promise<Buffer> {
   const work = await mkdtemp(join(tmpdir(), "vigil-opa-"));
   const out = join(work, "bundle.tar.gz");
   const args = ["build", "-t", "wasm", "--ignore", "*_test.rego", "-r", revision, "-o", out];
-  for (const entrypoint of options.entrypoints) args.push("-e", entrypoint);
+  for (const entrypoint of entrypoints) args.push("-e", entrypoint);
   args.push(options.dir);
   try {
     await run(options.opaPath, args, { maxBuffer: 16 * 1024 * 1024 });

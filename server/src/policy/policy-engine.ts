@@ -1,6 +1,9 @@
-import { type LoadedPolicy, loadPolicy } from "@open-policy-agent/opa-wasm";
-import { describeError, PolicyLoadError } from "../errors.js";
+import { create } from "@bufbuild/protobuf";
+import { CallerSchema } from "../../../gen/vigil/v1/audit_pb.js";
+import { AuthorizeRequestSchema } from "../../../gen/vigil/v1/policy_service_pb.js";
+import { describeError, PolicyEvaluationError, PolicyLoadError } from "../errors.js";
 import type { Logger } from "../logging/logger.js";
+import type { Metrics } from "../metrics/metrics.js";
 import type { PolicyBundle } from "./bundle-reader.js";
 import {
   type PolicyDecision,
@@ -8,13 +11,21 @@ import {
   parseDecision,
   systemDeny,
 } from "./policy-decision.js";
-import type { AuthorizeInput } from "./policy-input.js";
+import type { PolicyEvaluator, PreparedPolicy } from "./policy-evaluator.js";
+import { type AuthorizeInput, buildAuthorizeInput } from "./policy-input.js";
+import { assertSupportedBuiltins } from "./wasm-builtins.js";
 
 /** The Wasm entrypoint that answers Authorize. */
 export const authorizeEntrypoint = "vigil/authz/decision";
 
+/** The Wasm entrypoint that plans masking for Redact and Record; optional in a bundle. */
+export const redactPlanEntrypoint = "vigil/redact/plan";
+
 /** Every entrypoint a bundle must provide to be loaded. */
 export const requiredEntrypoints = [authorizeEntrypoint];
+
+/** Entrypoints compiled when a policy defines them. */
+export const optionalEntrypoints = [redactPlanEntrypoint];
 
 /** The bundle currently deciding, as reported by status and provenance. */
 export interface ActiveBundle {
@@ -23,6 +34,8 @@ export interface ActiveBundle {
   source: string;
   entrypoints: string[];
   loadedAt: Date;
+  /** The key that signed the bundle, when signatures are verified. */
+  signatureKeyId: string;
 }
 
 /** The outcome of the most recent attempt to load a bundle. */
@@ -31,16 +44,34 @@ export interface LoadAttempt {
   time: Date;
   ok: boolean;
   error: string;
+  /** Failed attempts since the last success. */
+  consecutiveFailures: number;
 }
 
-/** Evaluates Authorize decisions against the active bundle; denies when there is none. */
+/** A raw evaluation result with the bundle that produced it. */
+export interface EngineEvaluation {
+  result: unknown;
+  provenance: PolicyDecision["provenance"];
+}
+
+/** Evaluates decisions against the active bundle; denies when there is none. */
 export interface PolicyEngine {
-  /** Loads a bundle and makes it active. On failure the previous bundle stays active. */
-  load(bundle: PolicyBundle): Promise<void>;
-  /** Records a failed load that never reached {@link load} (e.g. a compile error). */
+  /**
+   * Checks a bundle (entrypoints, builtins, a smoke evaluation) beside the active one, then
+   * makes it active in one step. On failure throws {@link PolicyLoadError}; the previous
+   * bundle stays active. Evaluations already running finish on the bundle they started with.
+   */
+  load(bundle: PolicyBundle): Promise<ActiveBundle>;
+  /** Records a failed load that never reached {@link load} (a compile or fetch error). */
   recordFailure(source: string, error: unknown): void;
-  /** Decides; never throws. Evaluation errors and malformed output become denies. */
-  authorize(input: AuthorizeInput): PolicyDecision;
+  /** Decides; never rejects for policy reasons: failures and malformed output become denies. */
+  authorize(input: AuthorizeInput): Promise<PolicyDecision>;
+  /**
+   * Evaluates any entrypoint of the active bundle and returns its raw value (undefined when
+   * the rule is undefined). Rejects with {@link PolicyLoadError} when no bundle is active or
+   * the entrypoint is missing, {@link PolicyEvaluationError} when evaluation fails.
+   */
+  evaluate(entrypoint: string, input: unknown): Promise<EngineEvaluation>;
   /** The active bundle, or undefined before the first successful load. */
   active(): ActiveBundle | undefined;
   lastAttempt(): LoadAttempt | undefined;
@@ -49,61 +80,89 @@ export interface PolicyEngine {
 /** Options for {@link createPolicyEngine}. */
 export interface PolicyEngineOptions {
   logger: Logger;
+  /** Runs evaluations on the main thread or the worker pool. */
+  evaluator: PolicyEvaluator;
+  /** Where evaluation and load metrics go. Default: not recorded. */
+  metrics?: Metrics | undefined;
   /** Called after a bundle becomes active. */
   onActivate?: (bundle: ActiveBundle) => void;
+  /** The clock for `input.time` of smoke evaluations and `time.now_ns`. Default `Date.now`. */
+  now?: () => number;
 }
 
 interface Loaded {
-  policy: LoadedPolicy;
+  policy: PreparedPolicy;
   info: ActiveBundle;
 }
 
 /** Creates a policy engine with no bundle loaded (every Authorize is denied until one is). */
 export function createPolicyEngine(options: PolicyEngineOptions): PolicyEngine {
-  const { logger } = options;
+  const { logger, evaluator, metrics } = options;
+  const now = options.now ?? Date.now;
   let current: Loaded | undefined;
   let attempt: LoadAttempt | undefined;
 
-  return {
+  const provenanceOf = (loaded: Loaded, entrypoint: string) => ({
+    revision: loaded.info.revision,
+    entrypoint,
+    digest: loaded.info.digest,
+  });
+
+  const timed = async (loaded: Loaded, entrypoint: string, input: unknown) => {
+    const started = performance.now();
+    const evaluation = await evaluator.evaluate(loaded.policy, entrypoint, input, now());
+    metrics?.policyEvaluationSeconds.observe(
+      { thread: evaluation.thread },
+      (performance.now() - started) / 1000,
+    );
+    return evaluation;
+  };
+
+  const engine: PolicyEngine = {
     async load(bundle) {
       try {
-        const missing = requiredEntrypoints.filter((e) => !bundle.entrypoints.includes(e));
-        if (missing.length > 0) {
-          throw new PolicyLoadError(`bundle does not declare entrypoint(s) ${missing.join(", ")}`);
-        }
-        let policy: LoadedPolicy;
-        try {
-          policy = await loadPolicy(bundle.wasm);
-          policy.setData(bundle.data as object);
-        } catch (error) {
-          throw new PolicyLoadError(`policy.wasm failed to load: ${describeError(error)}`);
-        }
-        if (!(authorizeEntrypoint in policy.entrypoints)) {
-          throw new PolicyLoadError(`policy.wasm does not export ${authorizeEntrypoint}`);
-        }
+        const policy = await prepare(bundle);
+        smokeTest(policy, now());
         const info: ActiveBundle = {
           revision: bundle.revision,
           digest: bundle.digest,
           source: bundle.source,
-          entrypoints: Object.keys(policy.entrypoints),
+          entrypoints: [...policy.entrypoints],
           loadedAt: new Date(),
+          signatureKeyId: bundle.signature?.keyId ?? "",
         };
+        // The swap: one assignment. Evaluations hold their own reference to the old bundle.
         current = { policy, info };
-        attempt = { source: bundle.source, time: info.loadedAt, ok: true, error: "" };
+        attempt = {
+          source: bundle.source,
+          time: info.loadedAt,
+          ok: true,
+          error: "",
+          consecutiveFailures: 0,
+        };
         logger.info({ revision: info.revision, source: info.source }, "policy bundle active");
         options.onActivate?.(info);
+        return info;
       } catch (error) {
-        this.recordFailure(bundle.source, error);
-        throw error;
+        engine.recordFailure(bundle.source, error);
+        throw error instanceof PolicyLoadError
+          ? error
+          : new PolicyLoadError(describeError(error), { cause: error });
       }
     },
 
     recordFailure(source, error) {
-      attempt = { source, time: new Date(), ok: false, error: describeError(error) };
+      attempt = {
+        source,
+        time: new Date(),
+        ok: false,
+        error: describeError(error),
+        consecutiveFailures: (attempt?.ok === false ? attempt.consecutiveFailures : 0) + 1,
+      };
       logger.error({ source, err: attempt.error }, "policy bundle rejected");
     },
 
-    authorize(input) {
+    async authorize(input) {
       const loaded = current;
       if (!loaded) {
         return systemDeny("no_policy", "no policy bundle is loaded; Vigil denies by default", {
@@ -112,35 +171,107 @@ export function createPolicyEngine(options: PolicyEngineOptions): PolicyEngine {
           digest: "",
         });
       }
-      const provenance = {
-        revision: loaded.info.revision,
-        entrypoint: authorizeEntrypoint,
-        digest: loaded.info.digest,
-      };
-      let results: unknown;
+      const provenance = provenanceOf(loaded, authorizeEntrypoint);
+      const count = (thread: string, outcome: string) =>
+        metrics?.policyEvaluations.inc({ entrypoint: authorizeEntrypoint, thread, outcome });
+      let evaluation: Awaited<ReturnType<typeof timed>>;
       try {
-        results = loaded.policy.evaluate(input, authorizeEntrypoint);
+        evaluation = await timed(loaded, authorizeEntrypoint, input);
       } catch (error) {
-        // opa-wasm throws plain strings; the message names the builtin or trap, not the input.
-        logger.error({ err: describeError(error), revision: provenance.revision }, "policy error");
+        if (!(error instanceof PolicyEvaluationError)) throw error;
+        // The message names the trap or builtin, never the input.
+        logger.error({ err: error.message, revision: provenance.revision }, "policy error");
+        count("unknown", "policy_error");
         return systemDeny("policy_error", "policy evaluation failed", provenance);
       }
-      const result = Array.isArray(results)
-        ? (results[0] as { result?: unknown })?.result
-        : undefined;
-      if (result === undefined) {
+      if (evaluation.result === undefined) {
+        count(evaluation.thread, "policy_undefined");
         return systemDeny("policy_undefined", `${authorizeEntrypoint} is undefined`, provenance);
       }
       try {
-        return parseDecision(result, provenance);
+        const decision = parseDecision(evaluation.result, provenance);
+        count(evaluation.thread, decision.outcome);
+        return decision;
       } catch (error) {
         if (!(error instanceof PolicyOutputError)) throw error;
         logger.error({ err: error.message, revision: provenance.revision }, "bad policy output");
+        count(evaluation.thread, "policy_output_invalid");
         return systemDeny("policy_output_invalid", error.message, provenance);
       }
+    },
+
+    async evaluate(entrypoint, input) {
+      const loaded = current;
+      if (!loaded) throw new PolicyLoadError("no policy bundle is loaded");
+      if (!loaded.policy.entrypoints.includes(entrypoint)) {
+        throw new PolicyLoadError(
+          `bundle ${loaded.info.revision} has no entrypoint ${entrypoint} ` +
+            `(it has ${loaded.policy.entrypoints.join(", ")})`,
+        );
+      }
+      const evaluation = await timed(loaded, entrypoint, input);
+      metrics?.policyEvaluations.inc({
+        entrypoint,
+        thread: evaluation.thread,
+        outcome: "evaluated",
+      });
+      return { result: evaluation.result, provenance: provenanceOf(loaded, entrypoint) };
     },
 
     active: () => current?.info,
     lastAttempt: () => attempt,
   };
+
+  async function prepare(bundle: PolicyBundle): Promise<PreparedPolicy> {
+    const missing = requiredEntrypoints.filter((e) => !bundle.entrypoints.includes(e));
+    if (missing.length > 0) {
+      throw new PolicyLoadError(`bundle does not declare entrypoint(s) ${missing.join(", ")}`);
+    }
+    let module: WebAssembly.Module;
+    try {
+      module = await WebAssembly.compile(bundle.wasm);
+    } catch (error) {
+      throw new PolicyLoadError(`policy.wasm is not valid WebAssembly: ${describeError(error)}`);
+    }
+    assertSupportedBuiltins(module);
+    let policy: PreparedPolicy;
+    try {
+      policy = evaluator.prepare(module, bundle.data as object);
+    } catch (error) {
+      throw new PolicyLoadError(`policy.wasm failed to load: ${describeError(error)}`);
+    }
+    if (!policy.entrypoints.includes(authorizeEntrypoint)) {
+      throw new PolicyLoadError(`policy.wasm does not export ${authorizeEntrypoint}`);
+    }
+    return policy;
+  }
+
+  return engine;
+}
+
+/**
+ * Evaluates a new bundle once, on the main thread, before it may serve: a module that traps
+ * or answers with the wrong shape for a plain request is rejected while the old bundle keeps
+ * serving. A decision that is merely undefined for this request is allowed (it denies).
+ */
+function smokeTest(policy: PreparedPolicy, nowMs: number): void {
+  const caller = create(CallerSchema, { id: "vigil-smoke-test", method: "none" });
+  const input = buildAuthorizeInput(create(AuthorizeRequestSchema), caller, new Date(nowMs));
+  const bytes = new TextEncoder().encode(JSON.stringify(input));
+  let result: unknown;
+  try {
+    result = policy.inline.evaluate(authorizeEntrypoint, bytes, nowMs);
+  } catch (error) {
+    throw new PolicyLoadError(
+      `smoke evaluation of ${authorizeEntrypoint} failed: ${describeError(error)}`,
+    );
+  }
+  if (result === undefined) return;
+  try {
+    parseDecision(result, { revision: "", entrypoint: authorizeEntrypoint, digest: "" });
+  } catch (error) {
+    throw new PolicyLoadError(
+      `smoke evaluation of ${authorizeEntrypoint}: ${describeError(error)}`,
+    );
+  }
 }

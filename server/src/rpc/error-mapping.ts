@@ -4,6 +4,7 @@ import {
   InvalidInputError,
   NotImplementedError,
   PolicyLoadError,
+  PolicyOverloadedError,
   StoreUnavailableError,
 } from "../errors.js";
 import type { Logger } from "../logging/logger.js";
@@ -18,6 +19,8 @@ export function toConnectError(error: unknown): ConnectError {
     return new ConnectError(error.message, Code.InvalidArgument);
   if (error instanceof NotImplementedError)
     return new ConnectError(error.message, Code.Unimplemented);
+  if (error instanceof PolicyOverloadedError)
+    return new ConnectError(error.message, Code.ResourceExhausted);
   if (error instanceof StoreUnavailableError)
     return new ConnectError(error.message, Code.Unavailable);
   if (error instanceof PolicyLoadError || error instanceof ConfigError) {

@@ -59,7 +59,7 @@ export function createPolicyService(deps: PolicyServiceDeps): ServiceImpl<typeof
       }
       const caller = callerOf(context);
       const decidedAt = now();
-      const decision = engine.authorize(buildAuthorizeInput(request, caller, decidedAt));
+      const decision = await engine.authorize(buildAuthorizeInput(request, caller, decidedAt));
       const decisionId = uuidv7();
       // The decision is only returned once its record is durable: no unaudited decisions.
       const receipt = await store.append(

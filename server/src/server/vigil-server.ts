@@ -5,8 +5,10 @@ import type { AddressInfo } from "node:net";
 import * as net from "node:net";
 import { type ConnectRouter, createContextValues, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { Registry } from "prom-client";
 import type { Logger } from "../logging/logger.js";
 import { peerAddressKey } from "../rpc/caller.js";
+import { createMetricsRoute } from "./metrics-route.js";
 import { unknownRouteHandler } from "./unknown-route.js";
 
 /** Options for {@link createVigilServer}. */
@@ -20,6 +22,8 @@ export interface VigilServerOptions {
   /** PEM files; when set the server speaks TLS (HTTP/2 with HTTP/1.1 fallback via ALPN). */
   tls?: { certFile: string; keyFile: string } | undefined;
   logger: Logger;
+  /** Served at `GET /metrics` when given. */
+  metrics?: Registry | undefined;
 }
 
 /** A Vigil HTTP server, created but not yet listening. */
@@ -50,12 +54,14 @@ export async function createVigilServer(options: VigilServerOptions): Promise<Vi
       createContextValues().set(peerAddressKey, req.socket?.remoteAddress ?? ""),
   });
   let inFlight = 0;
+  const metricsRoute = options.metrics ? createMetricsRoute(options.metrics) : () => false;
   const handler = (
     req: http.IncomingMessage | http2.Http2ServerRequest,
     res: http.ServerResponse | http2.Http2ServerResponse,
   ) => {
     inFlight++;
     res.once("close", () => inFlight--);
+    if (metricsRoute(req, res)) return;
     adapter(req as http2.Http2ServerRequest, res as http2.Http2ServerResponse);
   };
 

@@ -1,0 +1,82 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+
+/**
+ * Every Prometheus metric Vigil exports, in one registry served at `GET /metrics`. Label
+ * values are bounded sets (source kinds, outcomes, entrypoints); nothing from a request body
+ * or a secret ever becomes a label.
+ */
+export interface Metrics {
+  registry: Registry;
+  /** Bundle load attempts by source kind and result (`ok`, `rejected`). */
+  policyLoads: Counter<"source_kind" | "result">;
+  /** 1 for the active bundle's revision, absent before the first load. */
+  policyActive: Gauge<"revision" | "source_kind">;
+  /** Unix time of the last successful and the last failed load. */
+  policyLastLoad: Gauge<"result">;
+  /** Evaluations by entrypoint, where they ran (`main`, `worker`) and outcome. */
+  policyEvaluations: Counter<"entrypoint" | "thread" | "outcome">;
+  /** Evaluation latency in seconds, including the hop to a worker. */
+  policyEvaluationSeconds: Histogram<"thread">;
+  /** Wasm instances replaced after growing past the memory bound or failing. */
+  policyInstanceRecycles: Gauge;
+}
+
+/** Options for {@link createMetrics}. */
+export interface MetricsOptions {
+  /** Also export Node's process metrics (CPU, RSS, event-loop lag). Default true. */
+  processMetrics?: boolean;
+  /** Read at scrape time for gauges that mirror state kept elsewhere. */
+  collect?: { instanceRecycles?: () => number };
+}
+
+/** Creates a fresh registry with Vigil's metrics (a new one per server, so tests don't share). */
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  if (options.processMetrics ?? true) {
+    collectDefaultMetrics({ register: registry, prefix: "vigil_" });
+  }
+  const registers = [registry];
+  const recycles = options.collect?.instanceRecycles;
+  return {
+    registry,
+    policyLoads: new Counter({
+      name: "vigil_policy_bundle_loads_total",
+      help: "Policy bundle load attempts by source kind and result (ok, rejected).",
+      labelNames: ["source_kind", "result"],
+      registers,
+    }),
+    policyActive: new Gauge({
+      name: "vigil_policy_bundle_active",
+      help: "1 for the revision of the active policy bundle.",
+      labelNames: ["revision", "source_kind"],
+      registers,
+    }),
+    policyLastLoad: new Gauge({
+      name: "vigil_policy_bundle_last_load_timestamp_seconds",
+      help: "Unix time of the last bundle load attempt by result (ok, rejected).",
+      labelNames: ["result"],
+      registers,
+    }),
+    policyEvaluations: new Counter({
+      name: "vigil_policy_evaluations_total",
+      help: "Policy evaluations by entrypoint, thread (main, worker) and outcome.",
+      labelNames: ["entrypoint", "thread", "outcome"],
+      registers,
+    }),
+    policyEvaluationSeconds: new Histogram({
+      name: "vigil_policy_evaluation_seconds",
+      help: "Policy evaluation latency, including the hop to a worker thread.",
+      labelNames: ["thread"],
+      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5],
+      registers,
+    }),
+    policyInstanceRecycles: new Gauge({
+      name: "vigil_policy_instance_recycles",
+      help: "Wasm instances replaced after outgrowing the memory bound or failing.",
+      registers,
+      collect() {
+        if (recycles) this.set(recycles());
+      },
+    }),
+  };
+}
