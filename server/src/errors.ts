@@ -29,6 +29,28 @@ export class PolicyLoadError extends VigilError {
   override name = "PolicyLoadError";
 }
 
+/**
+ * A policy bundle could not be downloaded: an unexpected HTTP status, a network error, a
+ * timeout or an oversized body. `location` must already be safe to show (no userinfo, no
+ * query), because the message goes to logs and to status.
+ */
+export class BundleFetchError extends PolicyLoadError {
+  override name = "BundleFetchError";
+  /** The HTTP status when the server answered with an unexpected one. */
+  readonly status: number | undefined;
+  constructor(
+    readonly location: string,
+    readonly problem: string,
+    options: { status?: number; cause?: unknown } = {},
+  ) {
+    super(
+      `fetching bundle from ${location} failed: ${problem}`,
+      "cause" in options ? { cause: options.cause } : undefined,
+    );
+    this.status = options.status;
+  }
+}
+
 /** The audit store cannot accept writes; callers must treat the request as denied. */
 export class StoreUnavailableError extends VigilError {
   override name = "StoreUnavailableError";
