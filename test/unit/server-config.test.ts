@@ -40,6 +40,20 @@ describe("loadServerConfig", () => {
       maxMessageBytes: 4194304,
       shutdownGraceMs: 10000,
       logLevel: "info",
+      policyLoading: {
+        watch: true,
+        pollMs: 30000,
+        token: undefined,
+        verificationKeyFile: undefined,
+        verificationKeyId: undefined,
+        verificationScope: undefined,
+      },
+      policyEvaluation: {
+        workers: 2,
+        inlineMaxBytes: 16384,
+        maxMemoryBytes: 256 * 1024 * 1024,
+        recycleAboveBytes: 64 * 1024 * 1024,
+      },
     });
   });
 
@@ -54,6 +68,16 @@ describe("loadServerConfig", () => {
       VIGIL_MAX_MESSAGE_BYTES: "65536",
       VIGIL_SHUTDOWN_GRACE_MS: "250",
       VIGIL_LOG_LEVEL: "debug",
+      VIGIL_POLICY_WATCH: "false",
+      VIGIL_POLICY_POLL_MS: "5000",
+      VIGIL_POLICY_TOKEN: "t0ken",
+      VIGIL_POLICY_VERIFICATION_KEY: "keys/bundle.pem",
+      VIGIL_POLICY_VERIFICATION_KEY_ID: "release",
+      VIGIL_POLICY_VERIFICATION_SCOPE: "prod",
+      VIGIL_POLICY_WORKERS: "0",
+      VIGIL_POLICY_INLINE_MAX_BYTES: "1024",
+      VIGIL_POLICY_MAX_MEMORY_MB: "32",
+      VIGIL_POLICY_RECYCLE_MEMORY_MB: "8",
     });
     expect(config).toEqual({
       host: "0.0.0.0",
@@ -65,7 +89,38 @@ describe("loadServerConfig", () => {
       maxMessageBytes: 65536,
       shutdownGraceMs: 250,
       logLevel: "debug",
+      policyLoading: {
+        watch: false,
+        pollMs: 5000,
+        token: "t0ken",
+        verificationKeyFile: "/srv/vigil/keys/bundle.pem",
+        verificationKeyId: "release",
+        verificationScope: "prod",
+      },
+      policyEvaluation: {
+        workers: 0,
+        inlineMaxBytes: 1024,
+        maxMemoryBytes: 32 * 1024 * 1024,
+        recycleAboveBytes: 8 * 1024 * 1024,
+      },
     });
+  });
+
+  it("keeps an http(s) policy URL as given and refuses other schemes without echoing them", () => {
+    expect(load(["--policy", "https://bundles.example.com/vigil.tar.gz"]).policy).toBe(
+      "https://bundles.example.com/vigil.tar.gz",
+    );
+    const error = configError(["--policy", "s3://bucket/bundle.tar.gz?token=abc"]);
+    expect(error.message).toBe("--policy: only http:// and https:// bundle URLs are supported");
+  });
+
+  it("names the flag for a bad boolean or a negative worker count", () => {
+    expect(configError(["--policy-watch", "maybe"]).message).toBe(
+      '--policy-watch: expected true or false, got "maybe"',
+    );
+    expect(configError(["--policy-workers=-1"]).message).toBe(
+      '--policy-workers: expected a whole number ≥ 0, got "-1"',
+    );
   });
 
   it("lets flags win over variables", () => {

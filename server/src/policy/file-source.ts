@@ -34,7 +34,11 @@ export function createFileSource(options: FileSourceOptions): BundleSource {
         } catch (error) {
           const code = (error as NodeJS.ErrnoException).code;
           fail(
-            new PolicyLoadError(`cannot read bundle ${path}: ${code ?? (error as Error).message}`),
+            new PolicyLoadError(
+              code === "ENOENT"
+                ? `policy source ${path} does not exist`
+                : `cannot read bundle ${path}: ${code ?? (error as Error).message}`,
+            ),
           );
           return;
         }
