@@ -94,7 +94,20 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<voi
   }
 
   const server = await createVigilServer({
-    routes: createRoutes({ engine, store, health, logger }),
+    routes: createRoutes({
+      engine,
+      store,
+      health,
+      logger,
+      policyAdmin: {
+        sourceKind: source.source.kind,
+        evaluation: {
+          workerThreads: workers,
+          inlineMaxBytes,
+          recycles: () => evaluator.recycles(),
+        },
+      },
+    }),
     interceptors: [createErrorMappingInterceptor(logger)],
     maxMessageBytes: config.maxMessageBytes,
     tls: config.tls,

@@ -140,7 +140,10 @@ describe("a Rego directory", () => {
       "the rejected compile",
     );
     expect(status.lastAttempt?.error).toMatch(/opa build failed .*rego_parse_error/s);
+    expect(status.lastAttempt?.consecutiveFailures).toBe(1);
     expect(status.active?.revision).toBe(good);
+    expect(status.active?.sourceKind).toBe("directory");
+    expect(status.evaluation?.workerThreads).toBeGreaterThan(0);
     const res = await grpc.authorize(ordinaryRead());
     expect([res.decision, res.reasons[0]?.code, res.policy?.bundleRevision]).toEqual([
       Decision.ALLOW,
@@ -267,6 +270,7 @@ describe("a bundle URL", () => {
     api = clients(second);
     const status = await api.admin.getPolicyStatus({});
     expect(status.active?.revision).toBe("rev-2");
+    expect(status.active?.sourceKind).toBe("http");
     expect(status.lastAttempt?.ok).toBe(false);
     expect(status.lastAttempt?.error).toMatch(
       /^fetching bundle from http:\/\/127\.0\.0\.1:\d+\/bundles\/vigil\.tar\.gz failed/,

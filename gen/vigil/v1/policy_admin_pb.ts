@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file vigil/v1/policy_admin.proto.
  */
 export const file_vigil_v1_policy_admin: GenFile = /*@__PURE__*/
-  fileDesc("Cht2aWdpbC92MS9wb2xpY3lfYWRtaW4ucHJvdG8SCHZpZ2lsLnYxIoIBCgpCdW5kbGVJbmZvEhAKCHJldmlzaW9uGAEgASgJEg4KBnNvdXJjZRgCIAEoCRIOCgZkaWdlc3QYAyABKAkSEwoLZW50cnlwb2ludHMYBCADKAkSLQoJbG9hZGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJoChFCdW5kbGVMb2FkQXR0ZW1wdBIOCgZzb3VyY2UYASABKAkSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASCgoCb2sYAyABKAgSDQoFZXJyb3IYBCABKAkiGAoWR2V0UG9saWN5U3RhdHVzUmVxdWVzdCJyChdHZXRQb2xpY3lTdGF0dXNSZXNwb25zZRIkCgZhY3RpdmUYASABKAsyFC52aWdpbC52MS5CdW5kbGVJbmZvEjEKDGxhc3RfYXR0ZW1wdBgCIAEoCzIbLnZpZ2lsLnYxLkJ1bmRsZUxvYWRBdHRlbXB0MmwKElBvbGljeUFkbWluU2VydmljZRJWCg9HZXRQb2xpY3lTdGF0dXMSIC52aWdpbC52MS5HZXRQb2xpY3lTdGF0dXNSZXF1ZXN0GiEudmlnaWwudjEuR2V0UG9saWN5U3RhdHVzUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("Cht2aWdpbC92MS9wb2xpY3lfYWRtaW4ucHJvdG8SCHZpZ2lsLnYxIrEBCgpCdW5kbGVJbmZvEhAKCHJldmlzaW9uGAEgASgJEg4KBnNvdXJjZRgCIAEoCRIOCgZkaWdlc3QYAyABKAkSEwoLZW50cnlwb2ludHMYBCADKAkSLQoJbG9hZGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtzb3VyY2Vfa2luZBgGIAEoCRIYChBzaWduYXR1cmVfa2V5X2lkGAcgASgJIoYBChFCdW5kbGVMb2FkQXR0ZW1wdBIOCgZzb3VyY2UYASABKAkSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASCgoCb2sYAyABKAgSDQoFZXJyb3IYBCABKAkSHAoUY29uc2VjdXRpdmVfZmFpbHVyZXMYBSABKA0iGAoWR2V0UG9saWN5U3RhdHVzUmVxdWVzdCKgAQoXR2V0UG9saWN5U3RhdHVzUmVzcG9uc2USJAoGYWN0aXZlGAEgASgLMhQudmlnaWwudjEuQnVuZGxlSW5mbxIxCgxsYXN0X2F0dGVtcHQYAiABKAsyGy52aWdpbC52MS5CdW5kbGVMb2FkQXR0ZW1wdBIsCgpldmFsdWF0aW9uGAMgASgLMhgudmlnaWwudjEuRXZhbHVhdGlvbkluZm8iXQoORXZhbHVhdGlvbkluZm8SFgoOd29ya2VyX3RocmVhZHMYASABKA0SGAoQaW5saW5lX21heF9ieXRlcxgCIAEoDRIZChFpbnN0YW5jZV9yZWN5Y2xlcxgDIAEoBDJsChJQb2xpY3lBZG1pblNlcnZpY2USVgoPR2V0UG9saWN5U3RhdHVzEiAudmlnaWwudjEuR2V0UG9saWN5U3RhdHVzUmVxdWVzdBohLnZpZ2lsLnYxLkdldFBvbGljeVN0YXR1c1Jlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * A loaded policy bundle.
@@ -52,6 +52,20 @@ export type BundleInfo = Message<"vigil.v1.BundleInfo"> & {
    * @generated from field: google.protobuf.Timestamp loaded_at = 5;
    */
   loadedAt?: Timestamp | undefined;
+
+  /**
+   * "directory", "file" or "http".
+   *
+   * @generated from field: string source_kind = 6;
+   */
+  sourceKind: string;
+
+  /**
+   * The key id of the verified bundle signature; empty when signatures are not checked.
+   *
+   * @generated from field: string signature_key_id = 7;
+   */
+  signatureKeyId: string;
 };
 
 /**
@@ -88,6 +102,13 @@ export type BundleLoadAttempt = Message<"vigil.v1.BundleLoadAttempt"> & {
    * @generated from field: string error = 4;
    */
   error: string;
+
+  /**
+   * Failed attempts in a row, counting this one; 0 when ok.
+   *
+   * @generated from field: uint32 consecutive_failures = 5;
+   */
+  consecutiveFailures: number;
 };
 
 /**
@@ -125,6 +146,13 @@ export type GetPolicyStatusResponse = Message<"vigil.v1.GetPolicyStatusResponse"
    * @generated from field: vigil.v1.BundleLoadAttempt last_attempt = 2;
    */
   lastAttempt?: BundleLoadAttempt | undefined;
+
+  /**
+   * Where evaluations run.
+   *
+   * @generated from field: vigil.v1.EvaluationInfo evaluation = 3;
+   */
+  evaluation?: EvaluationInfo | undefined;
 };
 
 /**
@@ -133,6 +161,41 @@ export type GetPolicyStatusResponse = Message<"vigil.v1.GetPolicyStatusResponse"
  */
 export const GetPolicyStatusResponseSchema: GenMessage<GetPolicyStatusResponse> = /*@__PURE__*/
   messageDesc(file_vigil_v1_policy_admin, 3);
+
+/**
+ * How policies are evaluated.
+ *
+ * @generated from message vigil.v1.EvaluationInfo
+ */
+export type EvaluationInfo = Message<"vigil.v1.EvaluationInfo"> & {
+  /**
+   * Worker threads for large inputs; 0 when everything runs on the main thread.
+   *
+   * @generated from field: uint32 worker_threads = 1;
+   */
+  workerThreads: number;
+
+  /**
+   * Inputs up to this many bytes of JSON are evaluated on the main thread.
+   *
+   * @generated from field: uint32 inline_max_bytes = 2;
+   */
+  inlineMaxBytes: number;
+
+  /**
+   * Wasm instances replaced so far after outgrowing the memory bound or failing.
+   *
+   * @generated from field: uint64 instance_recycles = 3;
+   */
+  instanceRecycles: bigint;
+};
+
+/**
+ * Describes the message vigil.v1.EvaluationInfo.
+ * Use `create(EvaluationInfoSchema)` to create a new message.
+ */
+export const EvaluationInfoSchema: GenMessage<EvaluationInfo> = /*@__PURE__*/
+  messageDesc(file_vigil_v1_policy_admin, 4);
 
 /**
  * Operators' view of the policy bundles.

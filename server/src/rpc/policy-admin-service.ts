@@ -7,10 +7,20 @@ import {
 } from "../../../gen/vigil/v1/policy_admin_pb.js";
 import type { PolicyEngine } from "../policy/policy-engine.js";
 
-/** Operators' view of the active bundle and the last load attempt. */
+/** What the status RPC reports beyond the engine's own state. */
+export interface PolicyAdminDeps {
+  engine: PolicyEngine;
+  /** `directory`, `file` or `http`. Default empty (unknown). */
+  sourceKind?: string;
+  /** Evaluation placement and counters. Default: unreported. */
+  evaluation?: { workerThreads: number; inlineMaxBytes: number; recycles: () => number };
+}
+
+/** Operators' view of the active bundle, the last load attempt and evaluation placement. */
 export function createPolicyAdminService(
-  engine: PolicyEngine,
+  deps: PolicyAdminDeps,
 ): ServiceImpl<typeof PolicyAdminService> {
+  const { engine, evaluation } = deps;
   return {
     getPolicyStatus() {
       const active = engine.active();
@@ -22,12 +32,20 @@ export function createPolicyAdminService(
           digest: active.digest,
           entrypoints: active.entrypoints,
           loadedAt: timestampFromDate(active.loadedAt),
+          sourceKind: deps.sourceKind ?? "",
+          signatureKeyId: active.signatureKeyId,
         },
         lastAttempt: attempt && {
           source: attempt.source,
           time: timestampFromDate(attempt.time),
           ok: attempt.ok,
           error: attempt.error,
+          consecutiveFailures: attempt.consecutiveFailures,
+        },
+        evaluation: evaluation && {
+          workerThreads: evaluation.workerThreads,
+          inlineMaxBytes: evaluation.inlineMaxBytes,
+          instanceRecycles: BigInt(evaluation.recycles()),
         },
       });
     },

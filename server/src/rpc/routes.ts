@@ -17,7 +17,7 @@ import type { HealthStatuses } from "../health/health-statuses.js";
 import type { Logger } from "../logging/logger.js";
 import type { PolicyEngine } from "../policy/policy-engine.js";
 import { createHealthService } from "./health-service.js";
-import { createPolicyAdminService } from "./policy-admin-service.js";
+import { createPolicyAdminService, type PolicyAdminDeps } from "./policy-admin-service.js";
 import { createPolicyService } from "./policy-service.js";
 import { createReflectionServices } from "./reflection-service.js";
 import { createUnimplementedService } from "./unimplemented-service.js";
@@ -25,6 +25,8 @@ import { createUnimplementedService } from "./unimplemented-service.js";
 /** What the routes need from the composition root. */
 export interface RouteDeps {
   engine: PolicyEngine;
+  /** Extra facts for PolicyAdminService status. Default: none reported. */
+  policyAdmin?: Omit<PolicyAdminDeps, "engine">;
   store: AuditStore;
   health: HealthStatuses;
   logger: Logger;
@@ -55,7 +57,10 @@ export function createRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
   });
   return (router) => {
     router.service(PolicyService, createPolicyService(deps));
-    router.service(PolicyAdminService, createPolicyAdminService(deps.engine));
+    router.service(
+      PolicyAdminService,
+      createPolicyAdminService({ engine: deps.engine, ...deps.policyAdmin }),
+    );
     router.service(AuditService, createUnimplementedService(AuditService));
     router.service(ApprovalService, createUnimplementedService(ApprovalService));
     router.service(Health, createHealthService(deps.health));
