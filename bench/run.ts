@@ -1,106 +1,21 @@
 /**
- * `npm run bench`: Authorize and Record against a real server on loopback, plus the in-process
- * cost of one policy evaluation. Prints numbers; asserts nothing (targets live in the issues).
+ * `npm run bench`: the in-process cost of a policy decision (main thread vs worker pool, with
+ * event-loop delay), then Authorize and Record against a real server on loopback. Prints
+ * numbers; asserts nothing (targets live in the issues). BENCH_SECONDS sets the run length.
  */
-import { performance } from "node:perf_hooks";
-import { create } from "@bufbuild/protobuf";
+import { readFile } from "node:fs/promises";
 import { type Client, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
-import { CallerSchema } from "../gen/vigil/v1/audit_pb.js";
-import { ContentKind, ContentSchema } from "../gen/vigil/v1/common_pb.js";
+import { ContentKind } from "../gen/vigil/v1/common_pb.js";
 import { PolicyService, RecordEventKind } from "../gen/vigil/v1/policy_service_pb.js";
-import { createLogger } from "../server/src/logging/logger.js";
-import { projectDefaults } from "../server/src/main.js";
-import { createPolicyEngine } from "../server/src/policy/policy-engine.js";
-import { buildAuthorizeInput } from "../server/src/policy/policy-input.js";
-import { readPolicySource } from "../server/src/policy/policy-source.js";
-import { destructiveAgentCommand, ordinaryRead } from "../test/support/requests.js";
+import { ordinaryRead } from "../test/support/requests.js";
 import { removeDir, startVigil } from "../test/support/vigil-process.js";
+import { type LoadResult, load, row } from "./load.js";
+import { measureEvaluation, printEvaluation } from "./policy-evaluation.js";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 3);
 
-interface Result {
-  name: string;
-  concurrency: number;
-  ops: number;
-  perSecond: number;
-  p50: number;
-  p99: number;
-}
-
-/** Runs `op` from `concurrency` loops for `seconds`, collecting per-call latency. */
-async function load(
-  name: string,
-  concurrency: number,
-  op: () => Promise<unknown>,
-): Promise<Result> {
-  const latencies: number[] = [];
-  const end = performance.now() + seconds * 1000;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < end) {
-        const t = performance.now();
-        await op();
-        latencies.push(performance.now() - t);
-      }
-    }),
-  );
-  const elapsed = (performance.now() - start) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) =>
-    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-  return {
-    name,
-    concurrency,
-    ops: latencies.length,
-    perSecond: latencies.length / elapsed,
-    p50: at(0.5),
-    p99: at(0.99),
-  };
-}
-
-function evaluationCost() {
-  const logger = createLogger({ level: "silent" });
-  return (async () => {
-    const engine = createPolicyEngine({ logger });
-    const defaults = projectDefaults();
-    await engine.load(
-      await readPolicySource({ source: defaults.policyDir, opaPath: defaults.opaPath }),
-    );
-    const caller = create(CallerSchema, { id: "bench", method: "none" });
-    const rows: { input: string; micros: number }[] = [];
-    const largeCommand = `${"ls -la /srv/app && ".repeat(5000)}echo done`;
-    const large = destructiveAgentCommand();
-    large.contents = [
-      create(ContentSchema, {
-        kind: ContentKind.COMMAND,
-        body: { case: "text", value: largeCommand },
-      }),
-    ];
-    for (const [label, request] of [
-      ["small (ordinary read)", ordinaryRead()],
-      ["command (approval path)", destructiveAgentCommand()],
-      [`large command (${Math.round(largeCommand.length / 1024)} KiB)`, large],
-    ] as const) {
-      const input = buildAuthorizeInput(request, caller, new Date());
-      const n = label.startsWith("large") ? 200 : 5000;
-      for (let i = 0; i < 100; i++) engine.authorize(input); // warm-up
-      const t = performance.now();
-      for (let i = 0; i < n; i++) engine.authorize(input);
-      rows.push({ input: label, micros: ((performance.now() - t) * 1000) / n });
-    }
-    return rows;
-  })();
-}
-
-async function main() {
-  console.log(`Vigil bench: ${seconds}s per row, Node ${process.version}\n`);
-  console.log("Policy evaluation in process (opa-wasm, main thread):");
-  for (const row of await evaluationCost()) {
-    console.log(`  ${row.input.padEnd(32)} ${row.micros.toFixed(1).padStart(8)} µs/decision`);
-  }
-
+async function serverLoad(): Promise<{ results: LoadResult[]; rssKiB: number | undefined }> {
   const vigil = await startVigil({ env: { VIGIL_LOG_LEVEL: "info" } });
   try {
     const grpc: Client<typeof PolicyService> = createClient(
@@ -111,47 +26,53 @@ async function main() {
       PolicyService,
       createConnectTransport({ baseUrl: vigil.baseUrl, httpVersion: "2" }),
     );
-    const principal = ordinaryRead().principal;
     const record = {
       event: {
         kind: RecordEventKind.OUTPUT,
-        principal,
+        principal: ordinaryRead().principal,
         content: {
           kind: ContentKind.LOG,
           body: { case: "text" as const, value: "x".repeat(1024) },
         },
       },
     };
-    const results: Result[] = [];
-    for (const c of [1, 16, 64])
-      results.push(await load("Authorize gRPC", c, () => grpc.authorize(ordinaryRead())));
-    for (const c of [1, 16, 64])
-      results.push(await load("Authorize Connect h2", c, () => connect.authorize(ordinaryRead())));
-    for (const c of [1, 16, 64])
-      results.push(await load("Record 1 KiB gRPC (durable)", c, () => grpc.record(record)));
-
-    console.log("\nAgainst the server over loopback (every call durably audited):");
-    console.log(
-      `  ${"call".padEnd(30)} ${"conc".padStart(5)} ${"ops".padStart(8)} ${"ops/s".padStart(9)} ${"p50 ms".padStart(8)} ${"p99 ms".padStart(8)}`,
-    );
-    for (const r of results) {
-      console.log(
-        `  ${r.name.padEnd(30)} ${String(r.concurrency).padStart(5)} ${String(r.ops).padStart(8)} ${r.perSecond.toFixed(0).padStart(9)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)}`,
+    const results: LoadResult[] = [];
+    for (const c of [1, 16, 64]) {
+      results.push(await load("Authorize gRPC", c, seconds, () => grpc.authorize(ordinaryRead())));
+    }
+    for (const c of [1, 16, 64]) {
+      results.push(
+        await load("Authorize Connect h2", c, seconds, () => connect.authorize(ordinaryRead())),
       );
     }
-    const rss = vigil.child.pid ? await rssOf(vigil.child.pid) : undefined;
-    if (rss) console.log(`\nServer RSS after the run: ${(rss / 1024).toFixed(0)} MiB`);
+    for (const c of [1, 16, 64]) {
+      results.push(
+        await load("Record 1 KiB gRPC (durable)", c, seconds, () => grpc.record(record)),
+      );
+    }
+    const status = await readFile(`/proc/${vigil.child.pid}/status`, "utf8").catch(() => "");
+    const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+    return { results, rssKiB: kb ? Number(kb) : undefined };
   } finally {
     await vigil.stop();
     await removeDir(vigil.dataDir);
   }
 }
 
-async function rssOf(pid: number): Promise<number | undefined> {
-  const { readFile } = await import("node:fs/promises");
-  const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
-  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
-  return kb ? Number(kb) : undefined;
-}
+console.log(`Vigil bench: ${seconds}s per concurrent run, Node ${process.version}\n`);
+console.log("Policy evaluation in process (bundled policy library, opa-wasm):");
+printEvaluation(await measureEvaluation(seconds));
 
-await main();
+const { results, rssKiB } = await serverLoad();
+console.log("\nAgainst the server over loopback (every call durably audited):");
+const widths = [30, 5, 8, 9, 8, 8];
+console.log(row(["call", "conc", "ops", "ops/s", "p50 ms", "p99 ms"], widths));
+for (const r of results) {
+  console.log(
+    row(
+      [r.name, r.concurrency, r.ops, r.perSecond.toFixed(0), r.p50.toFixed(2), r.p99.toFixed(2)],
+      widths,
+    ),
+  );
+}
+if (rssKiB) console.log(`\nServer RSS after the run: ${(rssKiB / 1024).toFixed(0)} MiB`);
