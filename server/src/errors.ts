@@ -51,9 +51,25 @@ export class BundleFetchError extends PolicyLoadError {
   }
 }
 
+/**
+ * A bundle failed signature verification: it is unsigned, its `.signatures.json` is malformed or
+ * not signed by the configured key, or its files differ from the ones the signature lists.
+ */
+export class BundleSignatureError extends PolicyLoadError {
+  override name = "BundleSignatureError";
+}
+
 /** The audit store cannot accept writes; callers must treat the request as denied. */
 export class StoreUnavailableError extends VigilError {
   override name = "StoreUnavailableError";
+}
+
+/**
+ * Quotes text taken from untrusted input (a file name in a bundle, a claim) for an error message:
+ * JSON quoting keeps a crafted value from forging log lines, and a long one is cut short.
+ */
+export function quoteUntrusted(text: string): string {
+  return JSON.stringify(text.length > 120 ? `${text.slice(0, 120)}…` : text);
 }
 
 /** Returns a loggable message for anything thrown, including the plain strings opa-wasm throws. */

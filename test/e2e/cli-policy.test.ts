@@ -69,7 +69,15 @@ describe("vigil policy build", () => {
         'decision := {"decision": "allow"} if http.send({"method": "GET", "url": "http://x"}).status_code == 200',
       ),
     );
-    const result = await vigil(["policy", "build", "--policy", src, "--out", join(src, "b.tgz"), ...opa()]);
+    const result = await vigil([
+      "policy",
+      "build",
+      "--policy",
+      src,
+      "--out",
+      join(src, "b.tgz"),
+      ...opa(),
+    ]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^vigil: policy uses builtin http\.send, which Vigil cannot run/);
   });
@@ -143,6 +151,8 @@ describe("vigil policy eval", () => {
       "{}",
     );
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/has no entrypoint vigil\/nope \(it has vigil\/authz\/decision\)/);
+    expect(result.stderr).toMatch(
+      /has no entrypoint vigil\/nope \(it has vigil\/authz\/decision\)/,
+    );
   });
 });

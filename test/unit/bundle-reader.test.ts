@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { create as createTar } from "tar";
 import { afterEach, beforeAll, describe, expect, inject, it } from "vitest";
-import { PolicyLoadError } from "../../server/src/errors.js";
+import { BundleSignatureError, PolicyLoadError } from "../../server/src/errors.js";
 import { readBundle } from "../../server/src/policy/bundle-reader.js";
 import { removeDir, tempDir } from "../support/vigil-process.js";
 
@@ -114,5 +114,46 @@ describe("readBundle on hand-made archives", () => {
   it("rejects an invalid .manifest, naming the file", async () => {
     const archive = await packBundle({ "policy.wasm": wasm, ".manifest": "revision: 1" });
     expect((await loadError(readBundle(archive, "bad-manifest"))).message).toContain(".manifest");
+  });
+});
+
+describe("readBundle with a verify step", () => {
+  const wasm = Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+
+  it("hands verify the unpacked files and keeps the key id and algorithm it reports", async () => {
+    const archive = await packBundle({ "policy.wasm": wasm, "data.json": "{}" });
+    let seen: string[] = [];
+    const bundle = await readBundle(archive, "signed", {
+      verify: async (files) => {
+        seen = [...files.keys()].sort();
+        return { keyId: "ci", algorithm: "EdDSA", files: files.size };
+      },
+    });
+    expect(seen).toEqual(["data.json", "policy.wasm"]);
+    expect(bundle.signature).toEqual({ keyId: "ci", algorithm: "EdDSA" });
+  });
+
+  it("verifies before parsing, so a rejected bundle's files are never read", async () => {
+    const archive = await packBundle({ "data.json": "{ not json" });
+    const rejected = new BundleSignatureError("bundle forged: it is not signed");
+    const error = await loadError(
+      readBundle(archive, "forged", { verify: () => Promise.reject(rejected) }),
+    );
+    expect(error).toBe(rejected);
+  });
+
+  it("wraps a verify failure that is not a PolicyLoadError", async () => {
+    const archive = await packBundle({ "policy.wasm": wasm });
+    const failure = new Error("verifier crashed");
+    const error = await loadError(
+      readBundle(archive, "odd", { verify: () => Promise.reject(failure) }),
+    );
+    expect([error.message, error.cause]).toEqual(["bundle odd failed verification", failure]);
+  });
+
+  it("leaves the signature unset when verify reports none", async () => {
+    const archive = await packBundle({ "policy.wasm": wasm });
+    const bundle = await readBundle(archive, "plain", { verify: async () => undefined });
+    expect("signature" in bundle).toBe(false);
   });
 });

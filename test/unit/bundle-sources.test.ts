@@ -18,7 +18,7 @@ const deny = authzModule('decision := {"decision": "deny", "reasons": ["changed"
 function recorder() {
   const delivered: { archive: Buffer; origin: BundleOrigin }[] = [];
   const failures: unknown[] = [];
-  let waiters: (() => void)[] = [];
+  const waiters: (() => void)[] = [];
   const notify = () => {
     for (const w of waiters.splice(0)) w();
   };

@@ -16,8 +16,27 @@ export interface PolicyBundle {
   digest: string;
   /** Where the bundle came from, for status and logs. */
   source: string;
-  /** The verified signature, when the bundle was checked against a key. */
-  signature?: { keyId: string; algorithm: string };
+  /** The verified signature, when {@link ReadBundleOptions.verify} checked one. */
+  signature?: BundleSignature;
+}
+
+/** Who signed a bundle, as shown in status. */
+export interface BundleSignature {
+  /** The key id the signature names (or the configured one); empty when neither has one. */
+  keyId: string;
+  /** The JWS algorithm, e.g. `RS256`. */
+  algorithm: string;
+}
+
+/** Options for {@link readBundle}. */
+export interface ReadBundleOptions {
+  /**
+   * Checks the unpacked files (by path, without a leading slash) before anything in them is
+   * parsed, so a rejected bundle's wasm is never touched; its rejection rejects the read. When
+   * it resolves to a {@link BundleSignature} (as `BundleVerifier.verify` does), that becomes
+   * the bundle's `signature`. Default: no check.
+   */
+  verify?: ((files: ReadonlyMap<string, Buffer>) => Promise<unknown>) | undefined;
 }
 
 /** Upper bound on the unpacked size of a bundle, so a hostile archive cannot exhaust memory. */
@@ -28,14 +47,17 @@ interface Manifest {
   wasm?: { entrypoint?: unknown; module?: unknown }[];
 }
 
-/** Reads an OPA bundle (`.tar.gz` with `.manifest`, `/policy.wasm`, `/data.json`). */
+/**
+ * Reads an OPA bundle (`.tar.gz` with `.manifest`, `/policy.wasm`, `/data.json`). Throws
+ * {@link PolicyLoadError}, or what `options.verify` throws when that is a PolicyLoadError.
+ */
 export async function readBundle(
   archive: Buffer,
   source: string,
-  options: { verify?: ((files: ReadonlyMap<string, Buffer>) => Promise<unknown>) | undefined } = {},
+  options: ReadBundleOptions = {},
 ): Promise<PolicyBundle> {
   const files = await untar(archive, source);
-  await options.verify?.(files);
+  const signature = options.verify ? await runVerify(options.verify, files, source) : undefined;
   const wasm = files.get("policy.wasm");
   if (!wasm) throw new PolicyLoadError(`bundle ${source} has no policy.wasm`);
   const manifest = parseJson<Manifest>(files.get(".manifest"), ".manifest", source) ?? {};
@@ -49,7 +71,28 @@ export async function readBundle(
     data: parseJson(files.get("data.json"), "data.json", source) ?? {},
     digest: createHash("sha256").update(wasm).digest("hex"),
     source,
+    ...(signature && { signature }),
   };
+}
+
+async function runVerify(
+  verify: NonNullable<ReadBundleOptions["verify"]>,
+  files: ReadonlyMap<string, Buffer>,
+  source: string,
+): Promise<BundleSignature | undefined> {
+  let result: unknown;
+  try {
+    result = await verify(files);
+  } catch (error) {
+    if (error instanceof PolicyLoadError) throw error;
+    throw new PolicyLoadError(`bundle ${source} failed verification`, { cause: error });
+  }
+  // Copy only the two fields, so a verifier's richer result does not leak into status.
+  if (typeof result !== "object" || result === null) return undefined;
+  const { keyId, algorithm } = result as Partial<Record<keyof BundleSignature, unknown>>;
+  return typeof keyId === "string" && typeof algorithm === "string"
+    ? { keyId, algorithm }
+    : undefined;
 }
 
 function untar(archive: Buffer, source: string): Promise<Map<string, Buffer>> {
