@@ -57,12 +57,14 @@ const rfc3339 =
 export function parseRfc3339Ns(value: string): number | undefined {
   const m = rfc3339.exec(value);
   if (!m) return undefined;
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as number[];
-  if (month! < 1 || month! > 12 || day! < 1 || day! > 31 || hour! > 23 || minute! > 59) {
+  const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0] = m
+    .slice(1, 7)
+    .map(Number);
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59) {
     return undefined;
   }
-  if (second! > 60) return undefined;
-  const ms = Date.UTC(year!, month! - 1, day!, hour!, minute!, second!);
+  if (second > 60) return undefined;
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
   // Date.UTC rolls 31 February over into March; Go's time.Parse rejects it.
   if (new Date(ms).getUTCDate() !== day) return undefined;
   const fraction = Number((m[7] ?? "").padEnd(9, "0"));
