@@ -15,6 +15,12 @@ import { compilePolicyDir } from "../../server/src/policy/opa-compiler.js";
 import { requiredEntrypoints } from "../../server/src/policy/policy-engine.js";
 import { authzModule, writePolicyDir } from "../support/policy-fixtures.js";
 import { ordinaryRead } from "../support/requests.js";
+import {
+  buildSignedBundle,
+  generatePemKeyPair,
+  packBundle,
+  unpackBundle,
+} from "../support/signing-fixtures.js";
 import { removeDir, startVigil, tempDir, type VigilProcess } from "../support/vigil-process.js";
 
 const started: VigilProcess[] = [];
@@ -277,5 +283,55 @@ describe("a bundle URL", () => {
     );
     const res = await api.grpc.authorize(ordinaryRead());
     expect([res.decision, res.policy?.bundleRevision]).toEqual([Decision.DENY, "rev-2"]);
+  });
+});
+
+describe("signed bundles", () => {
+  it("serves a bundle signed by the configured key and rejects a tampered one", async () => {
+    const keys = generatePemKeyPair("ec");
+    const dir = await tempDir("vigil-signed-");
+    cleanup.push(() => removeDir(dir));
+    const keyFile = join(dir, "bundle-key.pub.pem");
+    await writeFile(keyFile, keys.publicKey);
+    const path = join(dir, "bundle.tar.gz");
+    const signed = await buildSignedBundle({
+      privateKey: keys.privateKey,
+      algorithm: "ES256",
+      files: { ...modal, "data.json": modeA },
+    });
+    await writeFile(path, signed);
+
+    const vigil = await start({ policy: path, args: ["--policy-verification-key", keyFile] });
+    const { grpc, admin } = clients(vigil);
+    const status = await admin.getPolicyStatus({});
+    expect(status.active?.signatureKeyId).toBe("default");
+    expect((await grpc.authorize(ordinaryRead())).reasons[0]?.code).toBe("a");
+
+    // Same signature, different data: the deny policy must never load.
+    const files = await unpackBundle(signed);
+    files.set("data.json", Buffer.from(modeB));
+    await writeFile(path, await packBundle(files));
+    const rejected = await until(
+      () => admin.getPolicyStatus({}),
+      (s) => s.lastAttempt?.ok === false,
+      "the tampered bundle to be rejected",
+    );
+    expect(rejected.lastAttempt?.error).toContain("data.json");
+    expect(rejected.active?.digest).toBe(status.active?.digest);
+    expect((await grpc.authorize(ordinaryRead())).reasons[0]?.code).toBe("a");
+  });
+
+  it("refuses to start verifying a Rego directory, which has no signature", async () => {
+    const dir = await policyDir({ ...modal, "data.json": modeA });
+    const keyFile = join(dir, "key.pem");
+    await writeFile(keyFile, generatePemKeyPair("ec").publicKey);
+    const startup = startVigil({
+      policy: dir,
+      args: ["--opa", inject("opaPath"), "--policy-verification-key", keyFile],
+    });
+    // A configuration error is a usage error: exit 2 before listening, with the reason.
+    await expect(startup).rejects.toThrow(
+      /exited with 2:[\s\S]*--policy-verification-key needs a signed bundle file or URL, not a Rego directory/,
+    );
   });
 });
