@@ -64,6 +64,14 @@ const fixtures = {
       ].join("\n"),
     ),
   },
+  redactPlan: {
+    files: {
+      ...authzModule('decision := {"decision": "allow"}'),
+      "redact.rego":
+        'package vigil.redact\n\nimport rego.v1\n\nplan := {"detectors": ["secret.*"], "operators": [{"match": "*", "type": input.target}]}\n',
+    },
+    entrypoints: ["vigil/authz/decision", "vigil/redact/plan"],
+  },
   revisionB: {
     files: authzModule(
       'decision := {"decision": "deny", "reasons": [{"code": "b", "message": "b"}]}',
@@ -374,5 +382,51 @@ describe.each(placements)("evaluating on the $name", ({ onPool }) => {
       expect(after.provenance.digest).toBe(bundles.revisionB.digest);
       expect(after.reasons).toEqual([{ code: "b", message: "b" }]);
     });
+  });
+});
+
+describe("redact plans", () => {
+  const planInput = (target: string) => ({
+    caller: { id: "c", method: "none", roles: [], peer: "" },
+    principal: { id: "p", kind: "user", groups: [], attributes: {} },
+    action: "llm.complete",
+    resource: { kind: "llm", id: "gpt", attributes: {} },
+    target,
+    destination: "llm",
+    content_names: [],
+    time: { unix_ms: 0, rfc3339: "1970-01-01T00:00:00Z" },
+  });
+
+  it("uses the built-in default plan when the bundle has no vigil/redact/plan", async () => {
+    const { engine } = engineWith(false);
+    await engine.load(bundles.default);
+    const planned = await engine.redactPlan(planInput("prompt"));
+    expect(planned.source).toBe("default");
+    expect(planned.plan.detectors).toEqual(["registered", "secret.*", "pii.*"]);
+  });
+
+  it("evaluates the bundle's plan with the caller's target", async () => {
+    const { engine } = engineWith(false);
+    await engine.load(bundles.redactPlan);
+    const planned = await engine.redactPlan(planInput("fingerprint"));
+    expect(planned).toMatchObject({
+      source: "policy",
+      plan: { detectors: ["secret.*"], operators: [{ match: "*", type: "fingerprint" }] },
+      provenance: { entrypoint: "vigil/redact/plan", digest: bundles.redactPlan.digest },
+    });
+  });
+
+  it("blocks, naming the problem, when the plan is malformed", async () => {
+    const { engine } = engineWith(false);
+    await engine.load(bundles.redactPlan);
+    const planned = await engine.redactPlan(planInput("shred"));
+    expect(planned.plan.block).toBe(true);
+    expect(planned.plan.reasons).toEqual([
+      {
+        code: "policy_output_invalid",
+        message:
+          'operators[0].type must be one of replace, partial, fingerprint, drop; got "shred"',
+      },
+    ]);
   });
 });

@@ -13,6 +13,13 @@ import {
 } from "./policy-decision.js";
 import type { PolicyEvaluator, PreparedPolicy } from "./policy-evaluator.js";
 import { type AuthorizeInput, buildAuthorizeInput } from "./policy-input.js";
+import {
+  blockingPlan,
+  defaultRedactPlan,
+  parseRedactPlan,
+  type RedactPlan,
+  type RedactPlanInput,
+} from "./redact-plan.js";
 import { assertSupportedBuiltins } from "./wasm-builtins.js";
 
 /** The Wasm entrypoint that answers Authorize. */
@@ -54,6 +61,14 @@ export interface EngineEvaluation {
   provenance: PolicyDecision["provenance"];
 }
 
+/** A redact plan with where it came from. */
+export interface PlannedRedaction {
+  plan: RedactPlan;
+  /** `policy` when the bundle's entrypoint decided, `default` when it has none or none is loaded. */
+  source: "policy" | "default";
+  provenance: PolicyDecision["provenance"];
+}
+
 /** Evaluates decisions against the active bundle; denies when there is none. */
 export interface PolicyEngine {
   /**
@@ -72,6 +87,11 @@ export interface PolicyEngine {
    * the entrypoint is missing, {@link PolicyEvaluationError} when evaluation fails.
    */
   evaluate(entrypoint: string, input: unknown): Promise<EngineEvaluation>;
+  /**
+   * The masking plan for a caller and target. A bundle without `vigil/redact/plan` gets
+   * {@link defaultRedactPlan}; a failing or malformed plan blocks the content (fail closed).
+   */
+  redactPlan(input: RedactPlanInput): Promise<PlannedRedaction>;
   /** The active bundle, or undefined before the first successful load. */
   active(): ActiveBundle | undefined;
   lastAttempt(): LoadAttempt | undefined;
@@ -216,6 +236,43 @@ export function createPolicyEngine(options: PolicyEngineOptions): PolicyEngine {
         outcome: "evaluated",
       });
       return { result: evaluation.result, provenance: provenanceOf(loaded, entrypoint) };
+    },
+
+    async redactPlan(input) {
+      const loaded = current;
+      if (!loaded || !loaded.policy.entrypoints.includes(redactPlanEntrypoint)) {
+        const provenance = loaded
+          ? provenanceOf(loaded, redactPlanEntrypoint)
+          : { revision: "", entrypoint: redactPlanEntrypoint, digest: "" };
+        return { plan: defaultRedactPlan, source: "default", provenance };
+      }
+      const provenance = provenanceOf(loaded, redactPlanEntrypoint);
+      const count = (thread: string, outcome: string) =>
+        metrics?.policyEvaluations.inc({ entrypoint: redactPlanEntrypoint, thread, outcome });
+      let evaluation: Awaited<ReturnType<typeof timed>>;
+      try {
+        evaluation = await timed(loaded, redactPlanEntrypoint, input);
+      } catch (error) {
+        if (!(error instanceof PolicyEvaluationError)) throw error;
+        logger.error({ err: error.message, revision: provenance.revision }, "policy error");
+        count("unknown", "policy_error");
+        const plan = blockingPlan("policy_error", "redact plan evaluation failed");
+        return { plan, source: "policy", provenance };
+      }
+      try {
+        if (evaluation.result === undefined) {
+          throw new PolicyOutputError(`${redactPlanEntrypoint} is undefined`);
+        }
+        const plan = parseRedactPlan(evaluation.result);
+        count(evaluation.thread, plan.block ? "block" : "mask");
+        return { plan, source: "policy", provenance };
+      } catch (error) {
+        if (!(error instanceof PolicyOutputError)) throw error;
+        logger.error({ err: error.message, revision: provenance.revision }, "bad policy output");
+        count(evaluation.thread, "policy_output_invalid");
+        const plan = blockingPlan("policy_output_invalid", error.message);
+        return { plan, source: "policy", provenance };
+      }
     },
 
     active: () => current?.info,
