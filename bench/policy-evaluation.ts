@@ -12,14 +12,11 @@ import { createLogger } from "../server/src/logging/logger.js";
 import { projectDefaults } from "../server/src/main.js";
 import { readBundle } from "../server/src/policy/bundle-reader.js";
 import { compilePolicyDir } from "../server/src/policy/opa-compiler.js";
-import {
-  createPolicyEngine,
-  optionalEntrypoints,
-  requiredEntrypoints,
-} from "../server/src/policy/policy-engine.js";
+import { createPolicyEngine } from "../server/src/policy/policy-engine.js";
 import { createPolicyEvaluator } from "../server/src/policy/policy-evaluator.js";
 import { type AuthorizeInput, buildAuthorizeInput } from "../server/src/policy/policy-input.js";
 import { createPolicyWorkerPool } from "../server/src/policy/policy-worker-pool.js";
+import { optionalEntrypoints, requiredEntrypoints } from "../server/src/policy/prepare-policy.js";
 import { destructiveAgentCommand, ordinaryRead } from "../test/support/requests.js";
 import { load, row } from "./load.js";
 

@@ -12,7 +12,7 @@ import { ContentKind, ContentSchema, Decision } from "../../gen/vigil/v1/common_
 import { PolicyAdminService } from "../../gen/vigil/v1/policy_admin_pb.js";
 import { PolicyService } from "../../gen/vigil/v1/policy_service_pb.js";
 import { compilePolicyDir } from "../../server/src/policy/opa-compiler.js";
-import { requiredEntrypoints } from "../../server/src/policy/policy-engine.js";
+import { requiredEntrypoints } from "../../server/src/policy/prepare-policy.js";
 import { authzModule, writePolicyDir } from "../support/policy-fixtures.js";
 import { ordinaryRead } from "../support/requests.js";
 import {

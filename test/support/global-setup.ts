@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { projectDefaults } from "../../server/src/main.js";
 import { compilePolicyDir } from "../../server/src/policy/opa-compiler.js";
-import { requiredEntrypoints } from "../../server/src/policy/policy-engine.js";
+import { optionalEntrypoints, requiredEntrypoints } from "../../server/src/policy/prepare-policy.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -24,6 +24,7 @@ export default async function setup(project: TestProject) {
     opaPath: defaults.opaPath,
     dir: defaults.policyDir,
     entrypoints: requiredEntrypoints,
+    optionalEntrypoints,
   });
   await writeFile(bundlePath, bundle);
   project.provide("defaultBundlePath", bundlePath);

@@ -5,7 +5,7 @@ import { promisify } from "node:util";
 import { inject } from "vitest";
 import { type PolicyBundle, readBundle } from "../../server/src/policy/bundle-reader.js";
 import { compilePolicyDir } from "../../server/src/policy/opa-compiler.js";
-import { authorizeEntrypoint } from "../../server/src/policy/policy-engine.js";
+import { authorizeEntrypoint } from "../../server/src/policy/prepare-policy.js";
 import { tempDir } from "./vigil-process.js";
 
 /** Writes `files` (relative path → content) into a fresh temp dir the caller removes. */

@@ -6,7 +6,10 @@ import type { BundleOrigin, BundleSource } from "../../server/src/policy/bundle-
 import { createDirectorySource } from "../../server/src/policy/directory-source.js";
 import { createFileSource } from "../../server/src/policy/file-source.js";
 import { compilePolicyDir } from "../../server/src/policy/opa-compiler.js";
-import { optionalEntrypoints, requiredEntrypoints } from "../../server/src/policy/policy-engine.js";
+import {
+  optionalEntrypoints,
+  requiredEntrypoints,
+} from "../../server/src/policy/prepare-policy.js";
 import { captureLogs } from "../support/log-capture.js";
 import { authzModule, writePolicyDir } from "../support/policy-fixtures.js";
 import { removeDir, tempDir } from "../support/vigil-process.js";

@@ -11,14 +11,14 @@ import { projectDefaults, projectRoot } from "../main.js";
 import { readBundle } from "../policy/bundle-reader.js";
 import { compilePolicyDir } from "../policy/opa-compiler.js";
 import { parseDecision } from "../policy/policy-decision.js";
-import {
-  authorizeEntrypoint,
-  createPolicyEngine,
-  optionalEntrypoints,
-  requiredEntrypoints,
-} from "../policy/policy-engine.js";
+import { createPolicyEngine } from "../policy/policy-engine.js";
 import { createPolicyEvaluator } from "../policy/policy-evaluator.js";
 import { buildAuthorizeInput } from "../policy/policy-input.js";
+import {
+  authorizeEntrypoint,
+  optionalEntrypoints,
+  requiredEntrypoints,
+} from "../policy/prepare-policy.js";
 
 /** Usage of `vigil policy`. */
 export const policyUsage = `Usage: vigil policy <build|test|eval> [flags]

@@ -8,7 +8,7 @@ import type { BundleSource, BundleSourceKind } from "./bundle-source.js";
 import { createDirectorySource } from "./directory-source.js";
 import { createFileSource } from "./file-source.js";
 import { createHttpBundleSource } from "./http-bundle-source.js";
-import { optionalEntrypoints, requiredEntrypoints } from "./policy-engine.js";
+import { optionalEntrypoints, requiredEntrypoints } from "./prepare-policy.js";
 
 /** Options for {@link createBundleSource}. */
 export interface BundleSourceSetup {

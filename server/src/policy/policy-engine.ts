@@ -12,7 +12,8 @@ import {
   systemDeny,
 } from "./policy-decision.js";
 import type { PolicyEvaluator, PreparedPolicy } from "./policy-evaluator.js";
-import { type AuthorizeInput, buildAuthorizeInput } from "./policy-input.js";
+import type { AuthorizeInput } from "./policy-input.js";
+import { authorizeEntrypoint, preparePolicy, redactPlanEntrypoint } from "./prepare-policy.js";
 import {
   blockingPlan,
   defaultRedactPlan,
@@ -20,19 +21,6 @@ import {
   type RedactPlan,
   type RedactPlanInput,
 } from "./redact-plan.js";
-import { assertSupportedBuiltins } from "./wasm-builtins.js";
-
-/** The Wasm entrypoint that answers Authorize. */
-export const authorizeEntrypoint = "vigil/authz/decision";
-
-/** The Wasm entrypoint that plans masking for Redact and Record; optional in a bundle. */
-export const redactPlanEntrypoint = "vigil/redact/plan";
-
-/** Every entrypoint a bundle must provide to be loaded. */
-export const requiredEntrypoints = [authorizeEntrypoint];
-
-/** Entrypoints compiled when a policy defines them. */
-export const optionalEntrypoints = [redactPlanEntrypoint];
 
 /** The bundle currently deciding, as reported by status and provenance. */
 export interface ActiveBundle {
@@ -141,8 +129,7 @@ export function createPolicyEngine(options: PolicyEngineOptions): PolicyEngine {
   const engine: PolicyEngine = {
     async load(bundle) {
       try {
-        const policy = await prepare(bundle);
-        smokeTest(policy, now());
+        const policy = await preparePolicy(bundle, evaluator, now());
         const info: ActiveBundle = {
           revision: bundle.revision,
           digest: bundle.digest,
@@ -279,56 +266,5 @@ export function createPolicyEngine(options: PolicyEngineOptions): PolicyEngine {
     lastAttempt: () => attempt,
   };
 
-  async function prepare(bundle: PolicyBundle): Promise<PreparedPolicy> {
-    const missing = requiredEntrypoints.filter((e) => !bundle.entrypoints.includes(e));
-    if (missing.length > 0) {
-      throw new PolicyLoadError(`bundle does not declare entrypoint(s) ${missing.join(", ")}`);
-    }
-    let module: WebAssembly.Module;
-    try {
-      module = await WebAssembly.compile(bundle.wasm);
-    } catch (error) {
-      throw new PolicyLoadError(`policy.wasm is not valid WebAssembly: ${describeError(error)}`);
-    }
-    assertSupportedBuiltins(module);
-    let policy: PreparedPolicy;
-    try {
-      policy = evaluator.prepare(module, bundle.data as object);
-    } catch (error) {
-      throw new PolicyLoadError(`policy.wasm failed to load: ${describeError(error)}`);
-    }
-    if (!policy.entrypoints.includes(authorizeEntrypoint)) {
-      throw new PolicyLoadError(`policy.wasm does not export ${authorizeEntrypoint}`);
-    }
-    return policy;
-  }
-
   return engine;
-}
-
-/**
- * Evaluates a new bundle once, on the main thread, before it may serve: a module that traps
- * or answers with the wrong shape for a plain request is rejected while the old bundle keeps
- * serving. A decision that is merely undefined for this request is allowed (it denies).
- */
-function smokeTest(policy: PreparedPolicy, nowMs: number): void {
-  const caller = create(CallerSchema, { id: "vigil-smoke-test", method: "none" });
-  const input = buildAuthorizeInput(create(AuthorizeRequestSchema), caller, new Date(nowMs));
-  const bytes = new TextEncoder().encode(JSON.stringify(input));
-  let result: unknown;
-  try {
-    result = policy.inline.evaluate(authorizeEntrypoint, bytes, nowMs);
-  } catch (error) {
-    throw new PolicyLoadError(
-      `smoke evaluation of ${authorizeEntrypoint} failed: ${describeError(error)}`,
-    );
-  }
-  if (result === undefined) return;
-  try {
-    parseDecision(result, { revision: "", entrypoint: authorizeEntrypoint, digest: "" });
-  } catch (error) {
-    throw new PolicyLoadError(
-      `smoke evaluation of ${authorizeEntrypoint}: ${describeError(error)}`,
-    );
-  }
 }
