@@ -20,18 +20,15 @@
 # tool_result → llm, completion → caller, log and trace → observability.
 package vigil.redact
 
-import data.vigil.lib.redact.fingerprint
-import data.vigil.lib.redact.partial
-import data.vigil.lib.redact.replace
+import data.vigil.lib.redact.fingerprinted
+import data.vigil.lib.redact.partially_masked
+import data.vigil.lib.redact.replaced
 import rego.v1
 
 all_detectors := ["registered", "secret.*", "pii.*", "custom.*"]
 
-secrets_replaced := [replace("registered"), replace("secret.*")]
-
-# Every plan ends with this: a finding of a detector no operator names (a category added after
-# the plan was written) is replaced, never left in place.
-catch_all := [replace("*")]
+# Every plan's operators end with replaced("*"): a finding of a detector no earlier operator
+# names (a category added after the plan was written) is replaced, never left in place.
 
 default_destinations := {
 	"prompt": "llm",
@@ -59,21 +56,18 @@ plans := {
 	# SSNs are replaced outright: their last four digits are themselves used as a credential.
 	"llm": {
 		"detectors": all_detectors,
-		"operators": array.concat(
-			secrets_replaced,
-			array.concat(
-				[
-					partial("pii.card", 0, 4),
-					partial("pii.iban", 2, 4),
-					partial("pii.phone", 0, 2),
-					partial("pii.email", 1, 0),
-					replace("pii.ssn"),
-					replace("pii.*"),
-					replace("custom.*"),
-				],
-				catch_all,
-			),
-		),
+		"operators": [
+			replaced("registered"),
+			replaced("secret.*"),
+			partially_masked("pii.card", 0, 4),
+			partially_masked("pii.iban", 2, 4),
+			partially_masked("pii.phone", 0, 2),
+			partially_masked("pii.email", 1, 0),
+			replaced("pii.ssn"),
+			replaced("pii.*"),
+			replaced("custom.*"),
+			replaced("*"),
+		],
 		"exclude_fields": [],
 	},
 	# The caller sent the prompt and reads the answer: personal data in it is usually the
@@ -81,7 +75,7 @@ plans := {
 	# invents is still replaced: callers paste answers into tickets and chats.
 	"caller": {
 		"detectors": ["registered", "secret.*", "custom.*"],
-		"operators": array.concat(secrets_replaced, array.concat([replace("custom.*")], catch_all)),
+		"operators": [replaced("registered"), replaced("secret.*"), replaced("custom.*"), replaced("*")],
 		"exclude_fields": [],
 	},
 	# Observability stores are widely readable and long-lived. A fingerprint (keyed HMAC) keeps
@@ -89,14 +83,14 @@ plans := {
 	# strings a generic detector could take for a token; masking them would break correlation.
 	"observability": {
 		"detectors": all_detectors,
-		"operators": array.concat(secrets_replaced, array.concat([fingerprint("pii.*"), replace("custom.*")], catch_all)),
+		"operators": [replaced("registered"), replaced("secret.*"), fingerprinted("pii.*"), replaced("custom.*"), replaced("*")],
 		"exclude_fields": ["/trace_id", "/span_id", "/parent_span_id"],
 	},
 	# CI logs are often readable by every member of the organisation, or by anyone for a public
 	# repository, and are copied into artifacts: nothing found there survives.
 	"ci_log": {
 		"detectors": all_detectors,
-		"operators": catch_all,
+		"operators": [replaced("*")],
 		"exclude_fields": [],
 	},
 	# The audit log is append-only and hash-chained: what goes in can never be taken out, so no
@@ -104,13 +98,13 @@ plans := {
 	# "which requests carried this card?" by fingerprinting the card with the same key.
 	"audit": {
 		"detectors": all_detectors,
-		"operators": array.concat(secrets_replaced, array.concat([fingerprint("pii.*"), replace("custom.*")], catch_all)),
+		"operators": [replaced("registered"), replaced("secret.*"), fingerprinted("pii.*"), replaced("custom.*"), replaced("*")],
 		"exclude_fields": [],
 	},
 }
 
 # For a destination no plan names: run everything, replace everything.
-strict := {"detectors": all_detectors, "operators": catch_all, "exclude_fields": []}
+strict := {"detectors": all_detectors, "operators": [replaced("*")], "exclude_fields": []}
 
 plan_name := destination if {
 	plans[destination]

@@ -10,8 +10,8 @@ package vigil.lib.grants
 
 import rego.v1
 
-# True when grant g is usable by principal principal_id now. time.now_ns comes last so that it
-# is called only for an approved grant; the caller's clock plays no part.
+# True when grant g is usable by principal principal_id now, by Vigil's clock. time.now_ns comes
+# last so that the host is asked for the time only for an approved grant.
 valid(g, principal_id) if {
 	g.state == "approved"
 	ids := approver_ids(g)

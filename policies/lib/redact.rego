@@ -24,8 +24,8 @@ operator_for(p, d) := ops[0] if {
 }
 
 # An operator entry. keep_prefix and keep_suffix apply to `partial` only.
-replace(m) := {"match": m, "type": "replace"}
+replaced(m) := {"match": m, "type": "replace"}
 
-fingerprint(m) := {"match": m, "type": "fingerprint"}
+fingerprinted(m) := {"match": m, "type": "fingerprint"}
 
-partial(m, prefix, suffix) := {"match": m, "type": "partial", "keep_prefix": prefix, "keep_suffix": suffix}
+partially_masked(m, prefix, suffix) := {"match": m, "type": "partial", "keep_prefix": prefix, "keep_suffix": suffix}
