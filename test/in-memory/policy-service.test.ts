@@ -132,7 +132,7 @@ describe("Authorize", () => {
     expect(res.obligations.map((o) => o.kind.case)).toEqual(["record"]);
   });
 
-  it("carries the redact obligation the policy attaches to LLM prompts", async () => {
+  it("carries the redact obligation the policy attaches to LLM prompts and completions", async () => {
     const { client } = await startService();
     const request = ordinaryRead();
     request.action = "llm.complete";
@@ -141,7 +141,10 @@ describe("Authorize", () => {
     expect(res.obligations.map((o) => o.kind)).toEqual([
       {
         case: "redact",
-        value: expect.objectContaining({ profile: "default", kinds: [ContentKind.PROMPT] }),
+        value: expect.objectContaining({
+          profile: "default",
+          kinds: [ContentKind.PROMPT, ContentKind.COMPLETION],
+        }),
       },
     ]);
   });
