@@ -38,8 +38,8 @@ afterAll(async () => {
 });
 
 describe.each(transportCases)("over $name", (transportCase) => {
-  const clients = () => {
-    const transport = transportCase.create(vigil.baseUrl);
+  const clients = (options?: { oneShot?: boolean }) => {
+    const transport = transportCase.create(vigil.baseUrl, options);
     return {
       policy: createClient(PolicyService, transport),
       health: createClient(Health, transport),
@@ -140,7 +140,7 @@ describe.each(transportCases)("over $name", (transportCase) => {
         body: { case: "text", value: "x".repeat(100_000) },
       }),
     );
-    const error = await expectConnectError(clients().policy.authorize(request));
+    const error = await expectConnectError(clients({ oneShot: true }).policy.authorize(request));
     expect(error.code).toBe(Code.ResourceExhausted);
   });
 
@@ -222,7 +222,10 @@ describe("RedactStream, a bidirectional stream", () => {
     yield { frame: { case: "chunk" as const, value: "text" } };
   }
   const drain = async (transportCase: (typeof transportCases)[number]) => {
-    const policy = createClient(PolicyService, transportCase.create(vigil.baseUrl));
+    const policy = createClient(
+      PolicyService,
+      transportCase.create(vigil.baseUrl, { oneShot: true }),
+    );
     for await (const _ of policy.redactStream(chunks())) {
       // no messages are expected
     }

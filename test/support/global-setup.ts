@@ -4,7 +4,10 @@ import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { projectDefaults } from "../../server/src/main.js";
 import { compilePolicyDir } from "../../server/src/policy/opa-compiler.js";
-import { optionalEntrypoints, requiredEntrypoints } from "../../server/src/policy/prepare-policy.js";
+import {
+  optionalEntrypoints,
+  requiredEntrypoints,
+} from "../../server/src/policy/prepare-policy.js";
 
 declare module "vitest" {
   export interface ProvidedContext {

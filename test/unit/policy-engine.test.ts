@@ -399,7 +399,7 @@ describe("redact plans", () => {
 
   it("uses the built-in default plan when the bundle has no vigil/redact/plan", async () => {
     const { engine } = engineWith(false);
-    await engine.load(bundles.default);
+    await engine.load(bundles.revisionB);
     const planned = await engine.redactPlan(planInput("prompt"));
     expect(planned.source).toBe("default");
     expect(planned.plan.detectors).toEqual(["registered", "secret.*", "pii.*"]);

@@ -1,6 +1,3 @@
-import { create } from "@bufbuild/protobuf";
-import { CallerSchema } from "../../../gen/vigil/v1/audit_pb.js";
-import { AuthorizeRequestSchema } from "../../../gen/vigil/v1/policy_service_pb.js";
 import { describeError, PolicyEvaluationError, PolicyLoadError } from "../errors.js";
 import type { Logger } from "../logging/logger.js";
 import type { Metrics } from "../metrics/metrics.js";
@@ -227,7 +224,7 @@ export function createPolicyEngine(options: PolicyEngineOptions): PolicyEngine {
 
     async redactPlan(input) {
       const loaded = current;
-      if (!loaded || !loaded.policy.entrypoints.includes(redactPlanEntrypoint)) {
+      if (!loaded?.policy.entrypoints.includes(redactPlanEntrypoint)) {
         const provenance = loaded
           ? provenanceOf(loaded, redactPlanEntrypoint)
           : { revision: "", entrypoint: redactPlanEntrypoint, digest: "" };
