@@ -2,22 +2,35 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { projectRoot } from "../../server/src/main.js";
 
-/** A README example: a shell command and the JSON it is documented to print. */
+/**
+ * A README example: a shell command and what it is documented to print, as JSON (a ```json
+ * block) or as text (a plain ``` block, where `…` stands for any run of characters).
+ */
 export interface ReadmeSnippet {
   name: string;
   command: string;
-  output: unknown;
+  output: { json: unknown } | { text: string };
 }
 
-/** Every `<!-- readme-test: NAME -->` example: the ```sh block after it and the ```json block after that. */
+/** Every `<!-- readme-test: NAME -->` example: the ```sh block after it and the output block after that. */
 export function readmeSnippets(): ReadmeSnippet[] {
   const readme = readFileSync(join(projectRoot, "README.md"), "utf8");
-  const pattern = /<!-- readme-test: ([\w-]+) -->\s*```sh\n([\s\S]*?)```\s*```json\n([\s\S]*?)```/g;
+  const pattern =
+    /<!-- readme-test: ([\w-]+) -->\s*```sh\n([\s\S]*?)```\s*```(json)?\n([\s\S]*?)```/g;
   return [...readme.matchAll(pattern)].map((m) => ({
     name: m[1] ?? "",
     command: m[2] ?? "",
-    output: JSON.parse(m[3] ?? ""),
+    output: m[3] ? { json: JSON.parse(m[4] ?? "") } : { text: m[4] ?? "" },
   }));
+}
+
+/** A pattern for documented text output: literal, except that `…` matches anything. */
+export function textPattern(documented: string): RegExp {
+  const escaped = documented
+    .split("…")
+    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+    .join(".*?");
+  return new RegExp(`^${escaped}$`, "s");
 }
 
 const volatile = new Set([

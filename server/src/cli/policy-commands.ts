@@ -39,18 +39,30 @@ export const policyUsage = `Usage: vigil policy <build|test|eval> [flags]
 type Print = (text: string, code: number, toStderr?: boolean) => number;
 
 /** Runs `vigil policy …`; resolves with the exit code (0 ok, 1 failure, 2 usage). */
-export async function runPolicyCommand(args: string[], print: Print): Promise<number> {
+export async function runPolicyCommand(
+  args: string[],
+  print: Print,
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
   const [sub, ...rest] = args;
-  if (sub === "build") return build(rest, print);
-  if (sub === "test") return test(rest);
-  if (sub === "eval") return evaluate(rest, print);
+  const defaults = projectDefaults();
+  // Like `vigil serve`: --opa, then VIGIL_OPA, then the project-local pinned opa.
+  const paths = { policyDir: defaults.policyDir, opaPath: env.VIGIL_OPA || defaults.opaPath };
+  if (sub === "build") return build(rest, print, paths);
+  if (sub === "test") return test(rest, paths);
+  if (sub === "eval") return evaluate(rest, print, paths);
   if (sub === undefined || sub === "--help") return print(policyUsage, sub ? 0 : 2);
   return print(`vigil policy: unknown command "${sub}"\n\n${policyUsage}`, 2, true);
 }
 
-async function build(args: string[], print: Print): Promise<number> {
+/** Where the policy and opa are when no flag says. */
+interface Paths {
+  policyDir: string;
+  opaPath: string;
+}
+
+async function build(args: string[], print: Print, defaults: Paths): Promise<number> {
   if (args.includes("--help")) return print(policyUsage, 0);
-  const defaults = projectDefaults();
   const { values } = parseArgs({
     args,
     options: {
@@ -73,11 +85,10 @@ async function build(args: string[], print: Print): Promise<number> {
   return print(`wrote ${out} (${bundle.length} bytes)\n`, 0);
 }
 
-async function test(args: string[]): Promise<number> {
+async function test(args: string[], defaults: Paths): Promise<number> {
   const split = args.indexOf("--");
   const own = split === -1 ? args : args.slice(0, split);
   const extra = split === -1 ? [] : args.slice(split + 1);
-  const defaults = projectDefaults();
   const { values } = parseArgs({
     args: own,
     options: {
@@ -98,8 +109,7 @@ async function test(args: string[]): Promise<number> {
   });
 }
 
-async function evaluate(args: string[], print: Print): Promise<number> {
-  const defaults = projectDefaults();
+async function evaluate(args: string[], print: Print, defaults: Paths): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {

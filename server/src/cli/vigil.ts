@@ -25,7 +25,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
     await serve(rest, env);
     return new Promise<number>(() => {}); // serve exits the process on shutdown
   }
-  if (command === "policy") return runPolicyCommand(rest, print);
+  if (command === "policy") return runPolicyCommand(rest, print, env);
   if (command === undefined || command === "--help" || command === "help") {
     return print(usage, command === undefined ? exitCodes.usage : exitCodes.ok);
   }
