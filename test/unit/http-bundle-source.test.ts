@@ -12,11 +12,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { BundleFetchError, ConfigError } from "../../server/src/errors.js";
+import { redactUrl } from "../../server/src/policy/bundle-download.js";
 import type { BundleOrigin, BundleSource } from "../../server/src/policy/bundle-source.js";
 import {
   createHttpBundleSource,
   type HttpBundleSourceOptions,
-  redactUrl,
 } from "../../server/src/policy/http-bundle-source.js";
 import { type CapturedLogs, captureLogs } from "../support/log-capture.js";
 import { removeDir, tempDir } from "../support/vigil-process.js";

@@ -2,6 +2,13 @@ import { createHash } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { BundleFetchError, ConfigError, describeError } from "../errors.js";
 import type { Logger } from "../logging/logger.js";
+import {
+  describeNetworkError,
+  parseBundleUrl,
+  readBounded,
+  redactUrl,
+  requestHeaders,
+} from "./bundle-download.js";
 import type { BundleOrigin, BundleSource, DeliverBundle, ReportFailure } from "./bundle-source.js";
 import { createPersistedBundleStore } from "./persisted-bundle.js";
 
@@ -255,83 +262,6 @@ export function createHttpBundleSource(options: HttpBundleSourceOptions): Bundle
       await work;
     },
   };
-}
-
-/**
- * Renders a URL without userinfo, query or fragment, which may carry tokens, so that it can
- * go into logs, status and error messages.
- */
-export function redactUrl(url: string | URL): string {
-  let parsed: URL;
-  try {
-    parsed = typeof url === "string" ? new URL(url) : url;
-  } catch {
-    return "[invalid URL]";
-  }
-  return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
-}
-
-function parseBundleUrl(raw: string): URL {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    // The text is not echoed: it may hold a token even when it does not parse.
-    throw new ConfigError("bundle URL is not a valid URL");
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:")
-    throw new ConfigError(`bundle URL ${redactUrl(url)} must use http: or https:`);
-  return url;
-}
-
-function requestHeaders(url: URL, extra: Record<string, string> | undefined): Headers {
-  let headers: Headers;
-  try {
-    headers = new Headers(extra);
-  } catch {
-    throw new ConfigError("bundle source headers contain an invalid name or value");
-  }
-  if (!headers.has("accept"))
-    headers.set("accept", "application/gzip, application/octet-stream, */*");
-  if ((url.username || url.password) && !headers.has("authorization")) {
-    const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
-    headers.set("authorization", `Basic ${Buffer.from(credentials).toString("base64")}`);
-  }
-  return headers;
-}
-
-/** Reads the body chunk by chunk and gives up as soon as it exceeds `maxBytes`. */
-async function readBounded(response: Response, maxBytes: number, location: string) {
-  const tooLarge = () => new BundleFetchError(location, `body exceeds ${maxBytes} bytes`);
-  if (Number(response.headers.get("content-length")) > maxBytes) {
-    await response.body?.cancel().catch(() => undefined);
-    throw tooLarge();
-  }
-  if (!response.body) return Buffer.alloc(0);
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks, total);
-}
-
-/** Names the cause of a fetch failure (undici nests it) without the URLs in `secrets`. */
-function describeNetworkError(error: unknown, secrets: string[], location: string): string {
-  const cause = (error as { cause?: unknown } | undefined)?.cause ?? error;
-  const code = (cause as { code?: unknown } | undefined)?.code;
-  let message = describeError(cause);
-  for (const secret of secrets) message = message.split(secret).join(location);
-  if (typeof code !== "string") return message || "unknown";
-  return message.includes(code) ? message : `${message ? `${message} ` : ""}(${code})`.trim();
 }
 
 function sha256(data: Buffer): string {
