@@ -175,9 +175,10 @@ export function createHttpBundleSource(options: HttpBundleSourceOptions): Bundle
       fetched = await download();
     } catch (error) {
       // An abort by close() is not a failure anyone should hear about.
+      // The loader logs the failure and counts it in status; this line adds the streak.
       if (closed) return;
       failures += 1;
-      log.warn({ err: describeError(error), consecutiveFailures: failures }, "bundle fetch failed");
+      log.debug({ err: describeError(error), consecutiveFailures: failures }, "bundle fetch failed");
       try {
         fail(error);
       } catch (reportError) {
