@@ -175,9 +175,9 @@ export function createHttpBundleSource(options: HttpBundleSourceOptions): Bundle
       fetched = await download();
     } catch (error) {
       // An abort by close() is not a failure anyone should hear about.
-      // The loader logs the failure and counts it in status; this line adds the streak.
       if (closed) return;
       failures += 1;
+      // The loader logs the failure and counts it in status; this line adds the streak.
       log.debug({ err: describeError(error), consecutiveFailures: failures }, "bundle fetch failed");
       try {
         fail(error);
