@@ -178,7 +178,10 @@ export function createHttpBundleSource(options: HttpBundleSourceOptions): Bundle
       if (closed) return;
       failures += 1;
       // The loader logs the failure and counts it in status; this line adds the streak.
-      log.debug({ err: describeError(error), consecutiveFailures: failures }, "bundle fetch failed");
+      log.debug(
+        { err: describeError(error), consecutiveFailures: failures },
+        "bundle fetch failed",
+      );
       try {
         fail(error);
       } catch (reportError) {
