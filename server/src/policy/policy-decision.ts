@@ -107,7 +107,8 @@ function parseApproval(value: unknown): ApprovalSpec {
   return { rules, ttlSeconds: nonNegative(value.ttl_seconds, "approval.ttl_seconds", 3600) };
 }
 
-function listOf(value: unknown, name: string): unknown[] {
+/** `value` as a list (undefined → empty); anything else throws {@link PolicyOutputError}. */
+export function listOf(value: unknown, name: string): unknown[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw new PolicyOutputError(`"${name}" must be a list`);
   return value;
@@ -130,6 +131,7 @@ function nonNegative(value: unknown, name: string, fallback: number): number {
   return value;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+/** A plain JSON object (not null, not a list). */
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -123,6 +123,50 @@ export function createPolicyEngine(options: PolicyEngineOptions): PolicyEngine {
     return evaluation;
   };
 
+  /**
+   * Evaluates an entrypoint and shapes its value with `parse`. Whatever goes wrong becomes
+   * `fallback(code, message)`, logged and counted: `policy_error` when evaluation fails,
+   * `policy_undefined` when there is no value, `policy_output_invalid` for a wrong shape.
+   */
+  const decide = async <T>(
+    loaded: Loaded,
+    entrypoint: string,
+    input: unknown,
+    spec: {
+      parse: (result: unknown) => T;
+      outcome: (value: T) => string;
+      fallback: (code: string, message: string) => T;
+    },
+  ): Promise<T> => {
+    const revision = loaded.info.revision;
+    const count = (thread: string, outcome: string) =>
+      metrics?.policyEvaluations.inc({ entrypoint, thread, outcome });
+    let evaluation: Awaited<ReturnType<typeof timed>>;
+    try {
+      evaluation = await timed(loaded, entrypoint, input);
+    } catch (error) {
+      if (!(error instanceof PolicyEvaluationError)) throw error;
+      // The message names the trap or builtin, never the input.
+      logger.error({ err: error.message, revision, entrypoint }, "policy error");
+      count("unknown", "policy_error");
+      return spec.fallback("policy_error", "policy evaluation failed");
+    }
+    if (evaluation.result === undefined) {
+      count(evaluation.thread, "policy_undefined");
+      return spec.fallback("policy_undefined", `${entrypoint} is undefined`);
+    }
+    try {
+      const value = spec.parse(evaluation.result);
+      count(evaluation.thread, spec.outcome(value));
+      return value;
+    } catch (error) {
+      if (!(error instanceof PolicyOutputError)) throw error;
+      logger.error({ err: error.message, revision, entrypoint }, "bad policy output");
+      count(evaluation.thread, "policy_output_invalid");
+      return spec.fallback("policy_output_invalid", error.message);
+    }
+  };
+
   const engine: PolicyEngine = {
     async load(bundle) {
       try {
@@ -176,32 +220,11 @@ export function createPolicyEngine(options: PolicyEngineOptions): PolicyEngine {
         });
       }
       const provenance = provenanceOf(loaded, authorizeEntrypoint);
-      const count = (thread: string, outcome: string) =>
-        metrics?.policyEvaluations.inc({ entrypoint: authorizeEntrypoint, thread, outcome });
-      let evaluation: Awaited<ReturnType<typeof timed>>;
-      try {
-        evaluation = await timed(loaded, authorizeEntrypoint, input);
-      } catch (error) {
-        if (!(error instanceof PolicyEvaluationError)) throw error;
-        // The message names the trap or builtin, never the input.
-        logger.error({ err: error.message, revision: provenance.revision }, "policy error");
-        count("unknown", "policy_error");
-        return systemDeny("policy_error", "policy evaluation failed", provenance);
-      }
-      if (evaluation.result === undefined) {
-        count(evaluation.thread, "policy_undefined");
-        return systemDeny("policy_undefined", `${authorizeEntrypoint} is undefined`, provenance);
-      }
-      try {
-        const decision = parseDecision(evaluation.result, provenance);
-        count(evaluation.thread, decision.outcome);
-        return decision;
-      } catch (error) {
-        if (!(error instanceof PolicyOutputError)) throw error;
-        logger.error({ err: error.message, revision: provenance.revision }, "bad policy output");
-        count(evaluation.thread, "policy_output_invalid");
-        return systemDeny("policy_output_invalid", error.message, provenance);
-      }
+      return decide(loaded, authorizeEntrypoint, input, {
+        parse: (result) => parseDecision(result, provenance),
+        outcome: (decision) => decision.outcome,
+        fallback: (code, message) => systemDeny(code, message, provenance),
+      });
     },
 
     async evaluate(entrypoint, input) {
@@ -231,32 +254,12 @@ export function createPolicyEngine(options: PolicyEngineOptions): PolicyEngine {
         return { plan: defaultRedactPlan, source: "default", provenance };
       }
       const provenance = provenanceOf(loaded, redactPlanEntrypoint);
-      const count = (thread: string, outcome: string) =>
-        metrics?.policyEvaluations.inc({ entrypoint: redactPlanEntrypoint, thread, outcome });
-      let evaluation: Awaited<ReturnType<typeof timed>>;
-      try {
-        evaluation = await timed(loaded, redactPlanEntrypoint, input);
-      } catch (error) {
-        if (!(error instanceof PolicyEvaluationError)) throw error;
-        logger.error({ err: error.message, revision: provenance.revision }, "policy error");
-        count("unknown", "policy_error");
-        const plan = blockingPlan("policy_error", "redact plan evaluation failed");
-        return { plan, source: "policy", provenance };
-      }
-      try {
-        if (evaluation.result === undefined) {
-          throw new PolicyOutputError(`${redactPlanEntrypoint} is undefined`);
-        }
-        const plan = parseRedactPlan(evaluation.result);
-        count(evaluation.thread, plan.block ? "block" : "mask");
-        return { plan, source: "policy", provenance };
-      } catch (error) {
-        if (!(error instanceof PolicyOutputError)) throw error;
-        logger.error({ err: error.message, revision: provenance.revision }, "bad policy output");
-        count(evaluation.thread, "policy_output_invalid");
-        const plan = blockingPlan("policy_output_invalid", error.message);
-        return { plan, source: "policy", provenance };
-      }
+      const plan = await decide(loaded, redactPlanEntrypoint, input, {
+        parse: parseRedactPlan,
+        outcome: (p) => (p.block ? "block" : "mask"),
+        fallback: blockingPlan,
+      });
+      return { plan, source: "policy", provenance };
     },
 
     active: () => current?.info,

@@ -1,4 +1,4 @@
-import { type DecisionReason, PolicyOutputError } from "./policy-decision.js";
+import { type DecisionReason, isObject, listOf, PolicyOutputError } from "./policy-decision.js";
 
 /** The document Rego sees as `input` for `vigil/redact/plan`. */
 export interface RedactPlanInput {
@@ -73,7 +73,7 @@ const operatorTypes = new Set<RedactOperatorType>(["replace", "partial", "finger
 export function parseRedactPlan(result: unknown): RedactPlan {
   if (!isObject(result)) throw new PolicyOutputError("redact plan is not an object");
   const detectors = strings(result.detectors, "detectors");
-  const operators = list(result.operators, "operators").map((item, i): RedactOperatorRule => {
+  const operators = listOf(result.operators, "operators").map((item, i): RedactOperatorRule => {
     const field = `operators[${i}]`;
     if (!isObject(item) || typeof item.match !== "string" || item.match === "") {
       throw new PolicyOutputError(`${field} must be an object with a non-empty string "match"`);
@@ -99,7 +99,7 @@ export function parseRedactPlan(result: unknown): RedactPlan {
   if (result.block !== undefined && typeof result.block !== "boolean") {
     throw new PolicyOutputError(`"block" must be a boolean`);
   }
-  const reasons = list(result.reasons, "reasons").map((item, i) => {
+  const reasons = listOf(result.reasons, "reasons").map((item, i) => {
     if (isObject(item) && typeof item.code === "string") {
       return { code: item.code, message: typeof item.message === "string" ? item.message : "" };
     }
@@ -109,16 +109,10 @@ export function parseRedactPlan(result: unknown): RedactPlan {
 }
 
 function strings(value: unknown, name: string): string[] {
-  return list(value, name).map((item, i) => {
+  return listOf(value, name).map((item, i) => {
     if (typeof item !== "string") throw new PolicyOutputError(`${name}[${i}] must be a string`);
     return item;
   });
-}
-
-function list(value: unknown, name: string): unknown[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value)) throw new PolicyOutputError(`"${name}" must be a list`);
-  return value;
 }
 
 function keep(value: unknown, name: string): number {
@@ -127,8 +121,4 @@ function keep(value: unknown, name: string): number {
     throw new PolicyOutputError(`"${name}" must be a whole number from 0 to 64`);
   }
   return value as number;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
