@@ -1,0 +1,195 @@
+import type { Detector, DetectorMatch } from "./detector.js";
+import { SECRET_RULES, type SecretRule } from "./secret-rules.js";
+
+/** Options for {@link createSecretDetector}. */
+export interface SecretDetectorOptions {
+  /**
+   * Rule ids or globs (`*` matches any run of characters, e.g. `secret.github-*`) selecting the
+   * rules to run. Each entry must select at least one rule, so a typo cannot silently turn
+   * detection off. Default: every rule in {@link SECRET_RULES}.
+   */
+  rules?: readonly string[];
+}
+
+/** A {@link Detector} for Vigil's credential formats, with its keyword prefilter exposed. */
+export interface SecretDetector extends Detector {
+  /** The ids of the rules the keyword prefilter lets run on `text`; the others cost nothing. */
+  rulesFor(text: string): string[];
+}
+
+/** A `rules` option entry selected no rule. The entry is an id, never a secret, so it is shown. */
+export class UnknownSecretRuleError extends Error {
+  override readonly name = "UnknownSecretRuleError";
+  constructor(readonly selector: string) {
+    super(`no secret rule matches "${selector}"`);
+  }
+}
+
+/** Vendor documentation examples, reported by nobody. */
+const KNOWN_EXAMPLES = new Set([
+  "AKIAIOSFODNN7EXAMPLE",
+  "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+  // The jwt.io sample token's signature; its header and payload are checked whole below.
+  "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+]);
+
+/** Substrings (compared lower-case) that mark a template, a masked value or a placeholder. */
+const PLACEHOLDER_MARKERS = [
+  "example",
+  "xxxx",
+  "****",
+  "redacted",
+  "changeme",
+  "placeholder",
+  "dummy",
+  "your-",
+  "your_",
+  "<",
+  ">",
+  "${",
+  "{{",
+];
+
+/**
+ * Well-known default passwords. A leaked `password123` protects nothing that a dictionary
+ * attack would not already find, and these fill tutorials and compose files, so reporting them
+ * would bury real findings.
+ */
+const WEAK_DEFAULTS = new Set([
+  "password",
+  "password1",
+  "password123",
+  "passw0rd",
+  "pass",
+  "secret",
+  "secret123",
+  "mysecret",
+  "mypassword",
+  "changeit",
+  "admin",
+  "root",
+  "test",
+  "guest",
+  "default",
+  "postgres",
+  "letmein",
+  "qwerty",
+  "123456",
+  "hunter2",
+]);
+
+/** Longest run of one character, and of consecutive code points up or down (`abcdef`, `9876`). */
+function longestRuns(value: string): { same: number; sequence: number } {
+  let same = 1;
+  let up = 1;
+  let down = 1;
+  let result = { same: value.length > 0 ? 1 : 0, sequence: value.length > 0 ? 1 : 0 };
+  for (let i = 1; i < value.length; i++) {
+    const step = value.charCodeAt(i) - value.charCodeAt(i - 1);
+    same = step === 0 ? same + 1 : 1;
+    up = step === 1 && /[0-9A-Za-z]/.test(value.charAt(i)) ? up + 1 : 1;
+    down = step === -1 && /[0-9A-Za-z]/.test(value.charAt(i)) ? down + 1 : 1;
+    result = { same: Math.max(result.same, same), sequence: Math.max(result.sequence, up, down) };
+  }
+  return result;
+}
+
+/**
+ * Whether `value` is a documented example, a template reference, a masked value or a filler
+ * pattern rather than a live credential. Eight repeats of one character or six consecutive
+ * characters are vanishingly rare in random tokens of any format Vigil knows.
+ */
+export function isPlaceholder(value: string): boolean {
+  if (KNOWN_EXAMPLES.has(value) || WEAK_DEFAULTS.has(value.toLowerCase())) return true;
+  const lower = value.toLowerCase();
+  if (PLACEHOLDER_MARKERS.some((marker) => lower.includes(marker))) return true;
+  if (/^\$\{?[A-Za-z_]/.test(value) || /^%[A-Za-z_]\w{0,100}%$/.test(value)) return true;
+  for (const example of KNOWN_EXAMPLES) if (value.includes(example)) return true;
+  const runs = longestRuns(value);
+  return runs.same >= 8 || runs.same === value.length || runs.sequence >= 6;
+}
+
+/** Turns an id glob into an anchored RegExp; only `*` is special. */
+function globToRegExp(glob: string): RegExp {
+  const escaped = glob.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"));
+  return new RegExp(`^${escaped.join(".*")}$`);
+}
+
+function selectRules(selectors: readonly string[] | undefined): SecretRule[] {
+  if (selectors === undefined) return [...SECRET_RULES];
+  const chosen = new Set<SecretRule>();
+  for (const selector of selectors) {
+    const glob = globToRegExp(selector);
+    const matching = SECRET_RULES.filter((rule) => glob.test(rule.id));
+    if (matching.length === 0) throw new UnknownSecretRuleError(selector);
+    for (const rule of matching) chosen.add(rule);
+  }
+  // Keep table order so results do not depend on the order of the selectors.
+  return SECRET_RULES.filter((rule) => chosen.has(rule));
+}
+
+/** The reported span: the first `secret*` named group that took part, else the whole match. */
+function secretSpan(match: RegExpExecArray): [number, number] {
+  const groups = match.indices?.groups;
+  if (groups !== undefined) {
+    for (const [name, span] of Object.entries(groups)) {
+      if (name.startsWith("secret") && span !== undefined) return span;
+    }
+  }
+  return [match.index, match.index + match[0].length];
+}
+
+/**
+ * Creates the detector for Vigil's own credential rules ({@link SECRET_RULES}). The keyword
+ * index is built once here; each call to `detect` lower-cases the text once, checks each distinct
+ * keyword with one substring search, and runs only the rules whose keywords occur.
+ */
+export function createSecretDetector(options: SecretDetectorOptions = {}): SecretDetector {
+  // Private RegExp copies: `lastIndex` is per-object state, and the table is shared.
+  const rules = selectRules(options.rules).map((rule) => ({
+    rule,
+    pattern: new RegExp(rule.pattern.source, rule.pattern.flags),
+  }));
+  const byKeyword = new Map<string, number[]>();
+  rules.forEach(({ rule }, index) => {
+    for (const keyword of rule.keywords) {
+      const list = byKeyword.get(keyword) ?? [];
+      list.push(index);
+      byKeyword.set(keyword, list);
+    }
+  });
+
+  function activeRules(text: string): number[] {
+    const lower = text.toLowerCase();
+    const active = new Set<number>();
+    for (const [keyword, indexes] of byKeyword) {
+      if (lower.includes(keyword)) for (const index of indexes) active.add(index);
+    }
+    return [...active].sort((a, b) => a - b);
+  }
+
+  function detect(text: string): DetectorMatch[] {
+    const found: DetectorMatch[] = [];
+    for (const index of activeRules(text)) {
+      const entry = rules[index];
+      if (entry === undefined) continue;
+      const { rule, pattern } = entry;
+      pattern.lastIndex = 0;
+      for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
+        if (match[0].length === 0) pattern.lastIndex++;
+        const [start, end] = secretSpan(match);
+        const secret = text.slice(start, end);
+        if (rule.placeholderCheck !== false && isPlaceholder(secret)) continue;
+        if (rule.validate !== undefined && !rule.validate(secret, match)) continue;
+        found.push({ start, end, detector: rule.id, version: rule.version, category: "secret" });
+      }
+    }
+    return found;
+  }
+
+  return {
+    ids: rules.map(({ rule }) => rule.id),
+    detect,
+    rulesFor: (text) => activeRules(text).flatMap((index) => rules[index]?.rule.id ?? []),
+  };
+}
