@@ -116,9 +116,20 @@ export function listOf(value: unknown, name: string): unknown[] {
 
 /** A reviewer count: a whole number that fits the wire type (uint32). Default 1. */
 function count(value: unknown, name: string): number {
-  if (value === undefined) return 1;
-  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 0xffffffff) {
-    throw new PolicyOutputError(`"${name}" must be a whole number from 1 to 4294967295`);
+  return wholeNumber(value, name, { min: 1, max: 0xffffffff, fallback: 1 });
+}
+
+/** A whole number in `[min, max]`, `fallback` when absent; else {@link PolicyOutputError}. */
+export function wholeNumber(
+  value: unknown,
+  name: string,
+  range: { min: number; max: number; fallback: number },
+): number {
+  if (value === undefined) return range.fallback;
+  if (!Number.isInteger(value) || (value as number) < range.min || (value as number) > range.max) {
+    throw new PolicyOutputError(
+      `"${name}" must be a whole number from ${range.min} to ${range.max}`,
+    );
   }
   return value as number;
 }

@@ -1,4 +1,10 @@
-import { type DecisionReason, isObject, listOf, PolicyOutputError } from "./policy-decision.js";
+import {
+  type DecisionReason,
+  isObject,
+  listOf,
+  PolicyOutputError,
+  wholeNumber,
+} from "./policy-decision.js";
 
 /** The document Rego sees as `input` for `vigil/redact/plan`. */
 export interface RedactPlanInput {
@@ -116,9 +122,5 @@ function strings(value: unknown, name: string): string[] {
 }
 
 function keep(value: unknown, name: string): number {
-  if (value === undefined) return 0;
-  if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 64) {
-    throw new PolicyOutputError(`"${name}" must be a whole number from 0 to 64`);
-  }
-  return value as number;
+  return wholeNumber(value, name, { min: 0, max: 64, fallback: 0 });
 }
