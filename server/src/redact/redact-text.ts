@@ -19,6 +19,11 @@ export interface TextRedactorOptions {
 /** Masks text according to one plan; build once per request, use for each content item. */
 export interface TextRedactor {
   redact(text: string): { text: string; findings: TextFinding[] };
+  /**
+   * Masks the whole of `value` as a finding of `detector` (a JSON value under a `password`
+   * key, say), if the plan selects that detector; otherwise returns it with no findings.
+   */
+  redactWhole(value: string, detector: string): { text: string; findings: TextFinding[] };
 }
 
 const secrets = createSecretDetector();
@@ -34,13 +39,21 @@ export function createTextRedactor(options: TextRedactorOptions): TextRedactor {
   if (options.registered?.length && selected("registered")) {
     detectors.push(createRegisteredValuesDetector({ values: options.registered }));
   }
+  const mask = { plan: options.plan, fingerprintKey: options.fingerprintKey };
   return {
     redact(text) {
       const matches = detectors.flatMap((detector) => detector.detect(text));
-      return maskText(text, matches, {
-        plan: options.plan,
-        fingerprintKey: options.fingerprintKey,
-      });
+      return maskText(text, matches, mask);
+    },
+    redactWhole(value, detector) {
+      const whole = {
+        start: 0,
+        end: value.length,
+        detector,
+        version: 1,
+        category: "secret",
+      } as const;
+      return maskText(value, [whole], mask);
     },
   };
 }
