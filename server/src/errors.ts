@@ -93,3 +93,13 @@ export class PolicyEvaluationError extends VigilError {
 export class PolicyOverloadedError extends VigilError {
   override name = "PolicyOverloadedError";
 }
+
+/** The redact plan refuses this content outright (e.g. a private key bound for an external LLM). */
+export class RedactionBlockedError extends VigilError {
+  override name = "RedactionBlockedError";
+  constructor(readonly reasons: { code: string; message: string }[]) {
+    super(
+      `content refused by the redact plan: ${reasons.map((r) => r.code).join(", ") || "blocked"}`,
+    );
+  }
+}

@@ -17,6 +17,8 @@ import { createPolicyEngine } from "./policy/policy-engine.js";
 import { createPolicyEvaluator } from "./policy/policy-evaluator.js";
 import { createPolicyLoader } from "./policy/policy-loader.js";
 import { createPolicyWorkerPool } from "./policy/policy-worker-pool.js";
+import { createContentRedactor } from "./redact/content-redactor.js";
+import { loadFingerprintKey } from "./redact/fingerprint-key.js";
 import { createErrorMappingInterceptor } from "./rpc/error-mapping.js";
 import { createRoutes } from "./rpc/routes.js";
 import { createVigilServer } from "./server/vigil-server.js";
@@ -93,12 +95,18 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<voi
     logger.warn("serving without a policy: every Authorize is denied until one loads");
   }
 
+  const redactor = createContentRedactor({
+    engine,
+    fingerprintKey: await loadFingerprintKey(join(config.dataDir, "keys", "fingerprint.key")),
+  });
+
   const server = await createVigilServer({
     routes: createRoutes({
       engine,
       store,
       health,
       logger,
+      redactor,
       policyAdmin: {
         sourceKind: source.source.kind,
         evaluation: {

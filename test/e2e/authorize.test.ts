@@ -165,11 +165,15 @@ describe.each(transportCases)("over $name", (transportCase) => {
     expect(error.rawMessage).toContain("vigil.v1.AuditService.VerifyLog");
     const listed = await expectConnectError(approvals.listApprovals({}));
     expect(listed.code).toBe(Code.Unimplemented);
-    const redact = await expectConnectError(clients().policy.redact({}));
-    expect([redact.code, redact.rawMessage]).toEqual([
-      Code.Unimplemented,
-      "Redact is not available in this version of Vigil",
-    ]);
+  });
+
+  it("masks a credential in a prompt through Redact", async () => {
+    const token = `ghp_${"Zq8rT2vX9kLm4nPs7wYb3cHd6fJg1aEuR5tQ".slice(0, 36)}`;
+    const res = await clients().policy.redact({
+      content: { kind: ContentKind.PROMPT, body: { case: "text", value: `token: ${token}` } },
+    });
+    expect(res.content?.body).toEqual({ case: "text", value: "token: [REDACTED:github-pat]" });
+    expect(res.findings.map((f) => f.detectorId)).toEqual(["secret.github-pat"]);
   });
 
   it("records an event durably and returns its place in the chain", async () => {

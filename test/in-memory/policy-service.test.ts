@@ -1,4 +1,4 @@
-import { create, type MessageInitShape, toJsonString } from "@bufbuild/protobuf";
+import { create, type MessageInitShape, toJson, toJsonString } from "@bufbuild/protobuf";
 import { Code, createClient, createRouterTransport } from "@connectrpc/connect";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ApprovalState } from "../../gen/vigil/v1/approval_pb.js";
@@ -17,6 +17,7 @@ import {
   type RecordEvent,
   RecordEventKind,
   RecordEventSchema,
+  RedactResponseSchema,
 } from "../../gen/vigil/v1/policy_service_pb.js";
 import type { AuditStore } from "../../server/src/audit/audit-store.js";
 import { genesisHash } from "../../server/src/audit/hash-chain.js";
@@ -25,6 +26,7 @@ import { createHealthStatuses } from "../../server/src/health/health-statuses.js
 import type { PolicyBundle } from "../../server/src/policy/bundle-reader.js";
 import { createPolicyEngine } from "../../server/src/policy/policy-engine.js";
 import { createPolicyEvaluator } from "../../server/src/policy/policy-evaluator.js";
+import { createContentRedactor } from "../../server/src/redact/content-redactor.js";
 import { createErrorMappingInterceptor } from "../../server/src/rpc/error-mapping.js";
 import { createRoutes } from "../../server/src/rpc/routes.js";
 import { expectConnectError } from "../support/connect-error.js";
@@ -60,6 +62,7 @@ async function startService({ withPolicy = true } = {}) {
   if (withPolicy) await engine.load(bundle);
   const routes = createRoutes({
     engine,
+    redactor: createContentRedactor({ engine, fingerprintKey: Buffer.from("in-memory-test-key") }),
     store,
     health: createHealthStatuses(),
     logger: logs.logger,
@@ -304,15 +307,64 @@ describe("Authorize", () => {
 });
 
 describe("Redact", () => {
-  it("answers Unimplemented", async () => {
+  /** Format-valid, obviously synthetic. */
+  const token = `ghp_${"Zq8rT2vX9kLm4nPs7wYb3cHd6fJg1aEuR5tQ".slice(0, 36)}`;
+
+  it("masks a credential in a prompt with the policy's plan and reports it without the value", async () => {
     const { client } = await startService();
-    const error = await expectConnectError(
-      client.redact({ content: { body: { case: "text", value: "x" } } }),
-    );
-    expect([error.code, error.rawMessage]).toEqual([
-      Code.Unimplemented,
-      "Redact is not available in this version of Vigil",
+    const res = await client.redact({
+      content: {
+        kind: ContentKind.PROMPT,
+        body: { case: "text", value: `use ${token} to push` },
+      },
+      principal: { id: "alice@example.com", kind: PrincipalKind.USER },
+      action: "llm.complete",
+    });
+    expect(res.content?.body).toEqual({ case: "text", value: "use [REDACTED:github-pat] to push" });
+    expect(res.modified).toBe(true);
+    expect(res.findings.map((f) => [f.detectorId, f.location?.utf16Start])).toEqual([
+      ["secret.github-pat", 4n],
     ]);
+    expect(res.findings[0]?.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    expect(res.policy?.entrypoint).toBe("vigil/redact/plan");
+    expect(JSON.stringify(toJson(RedactResponseSchema, res))).not.toContain(token);
+  });
+
+  it("keeps JSON content valid JSON and masks registered values in their encodings", async () => {
+    const { client } = await startService();
+    const password = "s3rv1ce-Acc0unt-P4ss!";
+    const body = JSON.stringify({
+      headers: { "x-debug": Buffer.from(`svc:${password}`).toString("base64") },
+    });
+    const res = await client.redact({
+      content: { kind: ContentKind.HTTP_BODY, body: { case: "json", value: body } },
+      registeredSecrets: [{ name: "SVC_PASSWORD", value: { case: "text", value: password } }],
+    });
+    expect(res.content?.body.case).toBe("json");
+    const masked = JSON.parse(String(res.content?.body.value));
+    expect(masked.headers["x-debug"]).toMatch(/^\[REDACTED:registered\]$/);
+    expect(res.findings[0]?.location?.jsonPointer).toBe("/headers/x-debug");
+  });
+
+  it.each([
+    [{}, "content: is required"],
+    [{ content: { kind: ContentKind.PROMPT } }, "content: one of text or json is required"],
+    [
+      { content: { kind: ContentKind.HTTP_BODY, body: { case: "json" as const, value: "{nope" } } },
+      "content.json: is not valid JSON",
+    ],
+    [
+      {
+        content: { body: { case: "text" as const, value: "x" } },
+        registeredSecrets: [{ name: "PIN", value: { case: "text" as const, value: "1234" } }],
+      },
+      "registered_secrets[0].text: is shorter than 8 characters; registering it would mask every occurrence of a short string",
+    ],
+  ])("refuses %j with InvalidArgument naming the field", async (request, message) => {
+    const { client } = await startService();
+    const error = await expectConnectError(client.redact(request));
+    expect([error.code, error.rawMessage]).toEqual([Code.InvalidArgument, message]);
+    expect(error.rawMessage).not.toContain("1234");
   });
 
   it("answers Unimplemented on the stream as well", async () => {

@@ -25,7 +25,8 @@ export interface AuthorizeInput {
   time: { unix_ms: number; rfc3339: string };
 }
 
-interface PrincipalInput {
+/** The principal part of the input document. */
+export interface PrincipalInput {
   id: string;
   kind: string;
   groups: string[];
@@ -79,7 +80,8 @@ export function contentKindName(kind: ContentKind): string {
   return (ContentKind[kind] ?? "unspecified").toLowerCase();
 }
 
-function principalInput(principal: Principal | undefined): PrincipalInput {
+/** The principal as Rego sees it; `{}`-shaped defaults when absent. */
+export function principalInput(principal: Principal | undefined): PrincipalInput {
   return {
     id: principal?.id ?? "",
     kind: principalKindName(principal?.kind ?? PrincipalKind.UNSPECIFIED),
@@ -88,7 +90,8 @@ function principalInput(principal: Principal | undefined): PrincipalInput {
   };
 }
 
-function resourceInput(resource: Resource | undefined): AuthorizeInput["resource"] {
+/** The resource as Rego sees it; empty strings and `{}` when absent. */
+export function resourceInput(resource: Resource | undefined): AuthorizeInput["resource"] {
   return {
     kind: resource?.kind ?? "",
     id: resource?.id ?? "",

@@ -50,7 +50,10 @@ export function maskText(
   options: MaskOptions,
 ): { text: string; findings: TextFinding[] } {
   const selected = createGlobMatcher(options.plan.detectors);
-  const spans = mergeOverlaps(matches.filter((m) => selected(m.detector)));
+  // Registered values are never subject to the plan's selection: the caller said they must not pass.
+  const spans = mergeOverlaps(
+    matches.filter((m) => m.category === "registered" || selected(m.detector)),
+  );
   const operatorFor = (detector: string) =>
     options.plan.operators.find((rule) => createGlobMatcher([rule.match])(detector)) ?? replaceRule;
 

@@ -10,7 +10,10 @@ import { createSecretDetector } from "./secret-detector.js";
 export interface TextRedactorOptions {
   /** Which detectors run and how their findings are masked. */
   plan: RedactPlan;
-  /** Secret values the caller (or server config) registered for this request. Default none. */
+  /**
+   * Secret values the caller (or server config) registered for this request; always matched,
+   * whatever the plan selects, because the caller has said they must never pass. Default none.
+   */
   registered?: readonly RegisteredValue[];
   /** Key for finding fingerprints. */
   fingerprintKey: Buffer;
@@ -36,7 +39,7 @@ const pii = createPiiDetector();
 export function createTextRedactor(options: TextRedactorOptions): TextRedactor {
   const selected = createGlobMatcher(options.plan.detectors);
   const detectors: Detector[] = [secrets, pii].filter((d) => d.ids.some(selected));
-  if (options.registered?.length && selected("registered")) {
+  if (options.registered?.length) {
     detectors.push(createRegisteredValuesDetector({ values: options.registered }));
   }
   const mask = { plan: options.plan, fingerprintKey: options.fingerprintKey };

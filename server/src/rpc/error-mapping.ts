@@ -5,6 +5,7 @@ import {
   NotImplementedError,
   PolicyLoadError,
   PolicyOverloadedError,
+  RedactionBlockedError,
   StoreUnavailableError,
 } from "../errors.js";
 import type { Logger } from "../logging/logger.js";
@@ -19,6 +20,8 @@ export function toConnectError(error: unknown): ConnectError {
     return new ConnectError(error.message, Code.InvalidArgument);
   if (error instanceof NotImplementedError)
     return new ConnectError(error.message, Code.Unimplemented);
+  if (error instanceof RedactionBlockedError)
+    return new ConnectError(error.message, Code.PermissionDenied);
   if (error instanceof PolicyOverloadedError)
     return new ConnectError(error.message, Code.ResourceExhausted);
   if (error instanceof StoreUnavailableError)

@@ -14,9 +14,11 @@ import { InvalidInputError, NotImplementedError } from "../errors.js";
 import type { Logger } from "../logging/logger.js";
 import type { PolicyEngine } from "../policy/policy-engine.js";
 import { buildAuthorizeInput } from "../policy/policy-input.js";
+import type { ContentRedactor } from "../redact/content-redactor.js";
 import { decisionRecord, eventRecord } from "./audit-records.js";
 import { callerOf } from "./caller.js";
 import { toAuthorizeResponse } from "./decision-mapping.js";
+import { createRedactCall } from "./redact-call.js";
 import { requirePrincipal, requireResource, requireText } from "./request-validation.js";
 
 /** Dependencies of {@link createPolicyService}. */
@@ -24,6 +26,8 @@ export interface PolicyServiceDeps {
   engine: PolicyEngine;
   store: AuditStore;
   logger: Logger;
+  /** Masks content for Redact. */
+  redactor: ContentRedactor;
   /** Clock, replaceable in tests. Default: `() => new Date()`. */
   now?: () => Date;
 }
@@ -80,9 +84,7 @@ export function createPolicyService(deps: PolicyServiceDeps): ServiceImpl<typeof
       return toAuthorizeResponse(request, decision, decisionId, decidedAt, receipt);
     },
 
-    redact() {
-      throw new NotImplementedError("Redact is not available in this version of Vigil");
-    },
+    redact: createRedactCall({ redactor: deps.redactor, now }),
 
     // biome-ignore lint/correctness/useYield: the contract exists; the implementation does not yet.
     async *redactStream() {

@@ -16,6 +16,7 @@ import type { AuditStore } from "../audit/audit-store.js";
 import type { HealthStatuses } from "../health/health-statuses.js";
 import type { Logger } from "../logging/logger.js";
 import type { PolicyEngine } from "../policy/policy-engine.js";
+import type { ContentRedactor } from "../redact/content-redactor.js";
 import { createHealthService } from "./health-service.js";
 import { createPolicyAdminService, type PolicyAdminDeps } from "./policy-admin-service.js";
 import { createPolicyService } from "./policy-service.js";
@@ -30,6 +31,8 @@ export interface RouteDeps {
   store: AuditStore;
   health: HealthStatuses;
   logger: Logger;
+  /** Masks content for Redact. */
+  redactor: ContentRedactor;
 }
 
 /** Every service Vigil serves, on every protocol (Connect, gRPC, gRPC-Web). */
