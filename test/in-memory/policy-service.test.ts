@@ -367,7 +367,7 @@ describe("Redact", () => {
     expect(error.rawMessage).not.toContain("1234");
   });
 
-  it("answers Unimplemented on the stream as well", async () => {
+  it("refuses a stream whose first message is not start", async () => {
     const { client } = await startService();
     const replies = client.redactStream(
       stream([{ frame: { case: "chunk" as const, value: "x" } }]),
@@ -380,9 +380,31 @@ describe("Redact", () => {
       })(),
     );
     expect([error.code, error.rawMessage]).toEqual([
-      Code.Unimplemented,
-      "RedactStream is not available in this version of Vigil",
+      Code.InvalidArgument,
+      "start: must be the first message of the stream",
     ]);
+  });
+
+  it("masks a token split across chunks and emits no part of it", async () => {
+    const { client } = await startService();
+    const text = `streamed output with ${token} inside`;
+    const cut = text.indexOf(token) + 10;
+    const replies = client.redactStream(
+      stream([
+        { frame: { case: "start" as const, value: { kind: ContentKind.COMPLETION } } },
+        { frame: { case: "chunk" as const, value: text.slice(0, cut) } },
+        { frame: { case: "chunk" as const, value: text.slice(cut) } },
+      ]),
+    );
+    const pieces: string[] = [];
+    const detectors: string[] = [];
+    for await (const reply of replies) {
+      pieces.push(reply.chunk);
+      detectors.push(...reply.findings.map((f) => f.detectorId));
+    }
+    expect(pieces.join("")).toBe("streamed output with [REDACTED:github-pat] inside");
+    expect(pieces.some((p) => p.includes(token.slice(0, 6)))).toBe(false);
+    expect(detectors).toEqual(["secret.github-pat"]);
   });
 });
 

@@ -10,7 +10,7 @@ import {
   RecordStreamResponseSchema,
 } from "../../../gen/vigil/v1/policy_service_pb.js";
 import type { AuditStore } from "../audit/audit-store.js";
-import { InvalidInputError, NotImplementedError } from "../errors.js";
+import { InvalidInputError } from "../errors.js";
 import type { Logger } from "../logging/logger.js";
 import type { PolicyEngine } from "../policy/policy-engine.js";
 import { buildAuthorizeInput } from "../policy/policy-input.js";
@@ -18,7 +18,7 @@ import type { ContentRedactor } from "../redact/content-redactor.js";
 import { decisionRecord, eventRecord } from "./audit-records.js";
 import { callerOf } from "./caller.js";
 import { toAuthorizeResponse } from "./decision-mapping.js";
-import { createRedactCall } from "./redact-call.js";
+import { createRedactCall, createRedactStreamCall } from "./redact-call.js";
 import { requirePrincipal, requireResource, requireText } from "./request-validation.js";
 
 /** Dependencies of {@link createPolicyService}. */
@@ -86,10 +86,7 @@ export function createPolicyService(deps: PolicyServiceDeps): ServiceImpl<typeof
 
     redact: createRedactCall({ redactor: deps.redactor, now }),
 
-    // biome-ignore lint/correctness/useYield: the contract exists; the implementation does not yet.
-    async *redactStream() {
-      throw new NotImplementedError("RedactStream is not available in this version of Vigil");
-    },
+    redactStream: createRedactStreamCall({ redactor: deps.redactor, now }),
 
     async record(request, context) {
       const event = validateEvent(request.event, "event");

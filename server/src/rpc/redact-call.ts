@@ -2,17 +2,27 @@ import { create } from "@bufbuild/protobuf";
 import type { HandlerContext } from "@connectrpc/connect";
 import { v7 as uuidv7 } from "uuid";
 import type { Caller } from "../../../gen/vigil/v1/audit_pb.js";
-import { type Content, ContentSchema } from "../../../gen/vigil/v1/common_pb.js";
+import {
+  type Content,
+  type ContentKind,
+  ContentSchema,
+  type RegisteredSecret,
+} from "../../../gen/vigil/v1/common_pb.js";
 import {
   type RedactRequest,
   type RedactResponse,
   RedactResponseSchema,
+  type RedactStreamRequest,
+  type RedactStreamResponse,
+  RedactStreamResponseSchema,
 } from "../../../gen/vigil/v1/policy_service_pb.js";
 import { InvalidInputError } from "../errors.js";
 import { contentKindName, principalInput, resourceInput } from "../policy/policy-input.js";
 import type { RedactPlanInput } from "../policy/redact-plan.js";
 import type { ContentRedactor, RedactableContent } from "../redact/content-redactor.js";
+import type { TextFinding } from "../redact/mask-text.js";
 import type { RegisteredValue } from "../redact/registered-values.js";
+import { createStreamRedactor } from "../redact/stream-redactor.js";
 import { callerOf } from "./caller.js";
 import { toFinding } from "./redact-mapping.js";
 
@@ -26,8 +36,11 @@ export function createRedactCall(deps: {
 }): (request: RedactRequest, context: HandlerContext) => Promise<RedactResponse> {
   return async (request, context) => {
     const content = requireContent(request.content, "content");
-    const registered = registeredValues(request);
-    const planInput = redactPlanInput(request, callerOf(context), deps.now());
+    const registered = registeredValues(request.registeredSecrets, "registered_secrets");
+    const planInput = redactPlanInput(request, request.content?.kind ?? 0, request.content?.name, {
+      caller: callerOf(context),
+      now: deps.now(),
+    });
     const result = await deps.redactor.redact(content, "content", registered, planInput);
     return create(RedactResponseSchema, {
       redactionId: uuidv7(),
@@ -62,9 +75,9 @@ function requireContent(content: Content | undefined, field: string): Redactable
   }
 }
 
-function registeredValues(request: RedactRequest): RegisteredValue[] {
-  return request.registeredSecrets.map((secret, i) => {
-    const field = `registered_secrets[${i}]`;
+function registeredValues(secrets: readonly RegisteredSecret[], prefix: string): RegisteredValue[] {
+  return secrets.map((secret, i) => {
+    const field = `${prefix}[${i}]`;
     if (!secret.name) throw new InvalidInputError(`${field}.name`, "is required");
     if (secret.value.case === undefined) {
       throw new InvalidInputError(field, "one of text or json is required");
@@ -80,16 +93,67 @@ function registeredValues(request: RedactRequest): RegisteredValue[] {
   });
 }
 
-function redactPlanInput(request: RedactRequest, caller: Caller, now: Date): RedactPlanInput {
+/** The plan input from what a Redact or RedactStream start says about the content. */
+function redactPlanInput(
+  request: Pick<RedactRequest, "principal" | "action" | "resource">,
+  kind: ContentKind,
+  name: string | undefined,
+  at: { caller: Caller; now: Date },
+): RedactPlanInput {
+  const { caller, now } = at;
   return {
     caller: { id: caller.id, method: caller.method, roles: [...caller.roles], peer: caller.peer },
     principal: principalInput(request.principal),
     action: request.action,
     resource: resourceInput(request.resource),
-    target: contentKindName(request.content?.kind ?? 0),
+    target: contentKindName(kind),
     // The library derives the destination from the target until the contract carries one.
     destination: "",
-    content_names: request.content?.name ? [request.content.name] : [],
+    content_names: name ? [name] : [],
     time: { unix_ms: now.getTime(), rfc3339: now.toISOString() },
+  };
+}
+
+/**
+ * Creates the RedactStream handler: the first message says what the stream is, every later
+ * one is a chunk of text. Output lags input by the carry window and never holds part of a
+ * secret; findings are located in the whole stream.
+ */
+export function createRedactStreamCall(deps: {
+  redactor: ContentRedactor;
+  now: () => Date;
+}): (
+  requests: AsyncIterable<RedactStreamRequest>,
+  context: HandlerContext,
+) => AsyncIterable<RedactStreamResponse> {
+  return async function* (requests, context) {
+    const iterator = requests[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    if (first.done || first.value.frame.case !== "start") {
+      throw new InvalidInputError("start", "must be the first message of the stream");
+    }
+    const start = first.value.frame.value;
+    const registered = registeredValues(start.registeredSecrets, "start.registered_secrets");
+    const planInput = redactPlanInput(start, start.kind, undefined, {
+      caller: callerOf(context),
+      now: deps.now(),
+    });
+    const { redactor } = await deps.redactor.textRedactorFor(registered, planInput);
+    const stream = createStreamRedactor({ redactor });
+    const reply = (out: { text: string; findings: TextFinding[] }) =>
+      create(RedactStreamResponseSchema, {
+        chunk: out.text,
+        findings: out.findings.map(toFinding),
+      });
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      const frame = next.value.frame;
+      if (frame.case !== "chunk") {
+        throw new InvalidInputError("start", "may only be sent once, as the first message");
+      }
+      const out = stream.push(frame.value);
+      if (out.text !== "" || out.findings.length > 0) yield reply(out);
+    }
+    const rest = stream.end();
+    if (rest.text !== "" || rest.findings.length > 0) yield reply(rest);
   };
 }
