@@ -2,6 +2,7 @@ import { serveUsage } from "../config/server-config.js";
 import { ConfigError, describeError } from "../errors.js";
 import { serve } from "../main.js";
 import { runPolicyCommand } from "./policy-commands.js";
+import { runRedact, runScan } from "./redact-commands.js";
 
 const usage = `Usage: vigil <command> [flags]
 
@@ -10,6 +11,8 @@ Commands:
   policy build   compile a Rego directory into an OPA Wasm bundle
   policy test    run the policy's opa tests
   policy eval    evaluate a policy locally and show the decision
+  redact         mask stdin through the server, findings to stderr
+  scan           report what would be masked in files (text, json or SARIF)
 
 Run 'vigil <command> --help' for details.
 `;
@@ -26,6 +29,8 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
     return new Promise<number>(() => {}); // serve exits the process on shutdown
   }
   if (command === "policy") return runPolicyCommand(rest, print, env);
+  if (command === "redact") return runRedact(rest, print, env);
+  if (command === "scan") return runScan(rest, print, env);
   if (command === undefined || command === "--help" || command === "help") {
     return print(usage, command === undefined ? exitCodes.usage : exitCodes.ok);
   }

@@ -1,0 +1,175 @@
+import { readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { join, relative } from "node:path";
+import { parseArgs } from "node:util";
+import { ContentKind, type Finding } from "../../../gen/vigil/v1/common_pb.js";
+import { ConfigError, describeError } from "../errors.js";
+import { toSarif } from "./sarif.js";
+import { isUnreachable, policyClient, serverUrl, unreachableExitCode } from "./server-client.js";
+
+type Print = (text: string, code: number, toStderr?: boolean) => number;
+
+/** Usage of `vigil redact` and `vigil scan`. */
+export const redactUsage = `Usage:
+  vigil redact [--server URL] [--kind KIND] [--json] [--findings FILE]
+      reads stdin, writes the masked text to stdout and a line per finding to stderr
+      (or all findings as JSON to FILE). --json treats the input as JSON, which stays JSON.
+  vigil scan PATH... [--server URL] [--format text|json|sarif]
+      reports what the server's redact plan would mask in files and directories; exits 1
+      when anything is found, 0 when nothing is.
+
+The server comes from --server or VIGIL_SERVER (default http://127.0.0.1:8444). When it
+cannot be reached the command exits 3 and prints nothing on stdout: fail closed.
+KIND is a content kind such as log, prompt, completion, trace (default log).
+`;
+
+/** Runs `vigil redact`. */
+export async function runRedact(
+  args: string[],
+  print: Print,
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
+  if (args.includes("--help")) return print(redactUsage, 0);
+  const { values } = parseArgs({
+    args,
+    options: {
+      server: { type: "string" },
+      kind: { type: "string", default: "log" },
+      json: { type: "boolean", default: false },
+      findings: { type: "string" },
+    },
+  });
+  const input = await readStdin();
+  const client = policyClient(serverUrl(values.server, env));
+  try {
+    const res = await client.redact({
+      content: {
+        kind: contentKind(values.kind),
+        body: values.json ? { case: "json", value: input } : { case: "text", value: input },
+      },
+    });
+    process.stdout.write(String(res.content?.body.value ?? ""));
+    if (values.findings) {
+      await writeFile(
+        values.findings,
+        `${JSON.stringify(res.findings.map(plainFinding), null, 2)}\n`,
+      );
+    } else {
+      for (const f of res.findings) process.stderr.write(`${describeFinding("stdin", f)}\n`);
+    }
+    return 0;
+  } catch (error) {
+    return failure(error, print);
+  }
+}
+
+/** Runs `vigil scan`. */
+export async function runScan(
+  args: string[],
+  print: Print,
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
+  if (args.includes("--help")) return print(redactUsage, 0);
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      server: { type: "string" },
+      format: { type: "string", default: "text" },
+    },
+  });
+  if (!["text", "json", "sarif"].includes(values.format)) {
+    throw new ConfigError(`--format: expected text, json or sarif, got "${values.format}"`);
+  }
+  if (positionals.length === 0) throw new ConfigError("scan: give at least one PATH");
+  const client = policyClient(serverUrl(values.server, env));
+  const results: { path: string; findings: Finding[] }[] = [];
+  try {
+    for (const path of await filesUnder(positionals)) {
+      const text = await readFile(path, "utf8");
+      const res = await client.redact({
+        content: { kind: ContentKind.LOG, name: path, body: { case: "text", value: text } },
+      });
+      if (res.findings.length > 0) results.push({ path, findings: res.findings });
+    }
+  } catch (error) {
+    return failure(error, print);
+  }
+  const found = results.some((r) => r.findings.length > 0) ? 1 : 0;
+  if (values.format === "sarif")
+    return print(`${JSON.stringify(toSarif(results), null, 2)}\n`, found);
+  if (values.format === "json") {
+    const plain = results.map((r) => ({ path: r.path, findings: r.findings.map(plainFinding) }));
+    return print(`${JSON.stringify(plain, null, 2)}\n`, found);
+  }
+  const lines = results.flatMap((r) => r.findings.map((f) => describeFinding(r.path, f)));
+  return print(lines.length > 0 ? `${lines.join("\n")}\n` : "", found);
+}
+
+function failure(error: unknown, print: Print): number {
+  if (isUnreachable(error)) {
+    return print(
+      `vigil: cannot reach the server (${describeError(error)}); treat as denied\n`,
+      unreachableExitCode,
+      true,
+    );
+  }
+  return print(`vigil: ${describeError(error)}\n`, 1, true);
+}
+
+function contentKind(name: string): ContentKind {
+  const kind = ContentKind[name.toUpperCase() as keyof typeof ContentKind];
+  if (typeof kind !== "number" || kind === ContentKind.UNSPECIFIED) {
+    throw new ConfigError(`--kind: unknown content kind "${name}"`);
+  }
+  return kind;
+}
+
+/** `path:line:column: detector (action)`: what compilers print, so editors can jump to it. */
+function describeFinding(path: string, f: Finding): string {
+  return `${path}:${f.location?.line ?? 0}:${f.location?.column ?? 0}: ${f.detectorId} (${f.action === 0 ? "found" : "masked"})`;
+}
+
+function plainFinding(f: Finding) {
+  return {
+    detector: f.detectorId,
+    version: f.detectorVersion,
+    line: f.location?.line ?? 0,
+    column: f.location?.column ?? 0,
+    byteStart: Number(f.location?.byteStart ?? 0n),
+    byteEnd: Number(f.location?.byteEnd ?? 0n),
+    jsonPointer: f.location?.jsonPointer ?? "",
+    fingerprint: f.fingerprint,
+  };
+}
+
+/** Regular text files under the given paths, skipping VCS and dependency folders and binaries. */
+async function filesUnder(paths: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const path of paths) {
+    const info = await stat(path).catch(() => {
+      throw new ConfigError(`scan: ${path} does not exist`);
+    });
+    if (info.isFile()) {
+      if (await isText(path)) out.push(path);
+      continue;
+    }
+    for (const entry of await readdir(path, { recursive: true, withFileTypes: true })) {
+      const full = join(entry.parentPath, entry.name);
+      if (!entry.isFile() || /(^|\/)(\.git|node_modules)(\/|$)/.test(relative(path, full)))
+        continue;
+      if (await isText(full)) out.push(full);
+    }
+  }
+  return out.sort();
+}
+
+async function isText(path: string): Promise<boolean> {
+  const head = (await readFile(path)).subarray(0, 8000);
+  return !head.includes(0);
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
