@@ -49,13 +49,11 @@ export function maskText(
   matches: readonly DetectorMatch[],
   options: MaskOptions,
 ): { text: string; findings: TextFinding[] } {
-  const selected = createGlobMatcher(options.plan.detectors);
+  const { selected, operatorFor } = compiled(options.plan);
   // Registered values are never subject to the plan's selection: the caller said they must not pass.
   const spans = mergeOverlaps(
     matches.filter((m) => m.category === "registered" || selected(m.detector)),
   );
-  const operatorFor = (detector: string) =>
-    options.plan.operators.find((rule) => createGlobMatcher([rule.match])(detector)) ?? replaceRule;
 
   const out: string[] = [];
   const findings: TextFinding[] = [];
@@ -83,6 +81,30 @@ export function maskText(
   }
   out.push(text.slice(cursor));
   return { text: out.join(""), findings };
+}
+
+interface CompiledPlan {
+  selected: (detector: string) => boolean;
+  operatorFor: (detector: string) => RedactOperatorRule;
+}
+
+/** Glob matchers per plan, compiled once: `maskText` runs once per JSON string value. */
+const compiledPlans = new WeakMap<RedactPlan, CompiledPlan>();
+
+function compiled(plan: RedactPlan): CompiledPlan {
+  let found = compiledPlans.get(plan);
+  if (!found) {
+    const rules = plan.operators.map((rule) => ({
+      rule,
+      matches: createGlobMatcher([rule.match]),
+    }));
+    found = {
+      selected: createGlobMatcher(plan.detectors),
+      operatorFor: (detector) => rules.find((r) => r.matches(detector))?.rule ?? replaceRule,
+    };
+    compiledPlans.set(plan, found);
+  }
+  return found;
 }
 
 /** Sorted, non-overlapping spans; overlapping or touching matches become one span. */

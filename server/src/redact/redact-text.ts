@@ -1,5 +1,5 @@
 import type { RedactPlan } from "../policy/redact-plan.js";
-import type { Detector } from "./detector.js";
+import type { Detector, DetectorMatch } from "./detector.js";
 import { createGlobMatcher } from "./detector-glob.js";
 import { maskText, type TextFinding } from "./mask-text.js";
 import { createPiiDetector } from "./pii-detector.js";
@@ -22,6 +22,10 @@ export interface TextRedactorOptions {
 /** Masks text according to one plan; build once per request, use for each content item. */
 export interface TextRedactor {
   redact(text: string): { text: string; findings: TextFinding[] };
+  /** What the plan's detectors find in `text`, before masking; `redact` is `mask(detect())`. */
+  detect(text: string): DetectorMatch[];
+  /** Masks `text` given matches found in it (or in a longer text, restricted to this one). */
+  mask(text: string, matches: readonly DetectorMatch[]): { text: string; findings: TextFinding[] };
   /**
    * Masks the whole of `value` as a finding of `detector` (a JSON value under a `password`
    * key, say), if the plan selects that detector; otherwise returns it with no findings.
@@ -43,11 +47,11 @@ export function createTextRedactor(options: TextRedactorOptions): TextRedactor {
     detectors.push(createRegisteredValuesDetector({ values: options.registered }));
   }
   const mask = { plan: options.plan, fingerprintKey: options.fingerprintKey };
+  const detect = (text: string) => detectors.flatMap((detector) => detector.detect(text));
   return {
-    redact(text) {
-      const matches = detectors.flatMap((detector) => detector.detect(text));
-      return maskText(text, matches, mask);
-    },
+    detect: (text) => detect(text),
+    mask: (text, matches) => maskText(text, matches, mask),
+    redact: (text) => maskText(text, detect(text), mask),
     redactWhole(value, detector) {
       const whole = {
         start: 0,

@@ -1,3 +1,4 @@
+import type { DetectorMatch } from "./detector.js";
 import type { TextFinding } from "./mask-text.js";
 import type { TextRedactor } from "./redact-text.js";
 
@@ -39,9 +40,13 @@ export function createStreamRedactor(options: StreamRedactorOptions): StreamReda
   // Where `pending` starts in the whole stream.
   let offset = { utf16: 0, byte: 0, line: 1, column: 1 };
 
-  const emit = (upTo: number): StreamOutput => {
+  /** Emits `pending` up to `upTo`, masked with the matches already found in `pending`. */
+  const emit = (upTo: number, matches: readonly DetectorMatch[]): StreamOutput => {
     const segment = pending.slice(0, upTo);
-    const masked = options.redactor.redact(segment);
+    const masked = options.redactor.mask(
+      segment,
+      matches.filter((m) => m.end <= upTo),
+    );
     const findings = masked.findings.map((f) => ({
       ...f,
       utf16Start: f.utf16Start + offset.utf16,
@@ -66,18 +71,24 @@ export function createStreamRedactor(options: StreamRedactorOptions): StreamReda
         boundary = Math.min(boundary, begin);
       }
       if (boundary <= 0) return { text: "", findings: [] };
-      // A finding that straddles the boundary holds everything from its start back.
-      for (const finding of options.redactor.redact(pending).findings) {
-        if (finding.utf16Start < boundary && finding.utf16End > boundary) {
-          boundary = finding.utf16Start;
+      // A match that straddles the boundary holds everything from its start back; moving the
+      // boundary can make an overlapping match straddle it in turn, so repeat until none does.
+      const matches = options.redactor.detect(pending);
+      for (let moved = true; moved; ) {
+        moved = false;
+        for (const match of matches) {
+          if (match.start < boundary && match.end > boundary) {
+            boundary = match.start;
+            moved = true;
+          }
         }
       }
       // Never split a surrogate pair.
       const code = pending.charCodeAt(boundary);
       if (code >= 0xdc00 && code <= 0xdfff) boundary--;
-      return boundary > 0 ? emit(boundary) : { text: "", findings: [] };
+      return boundary > 0 ? emit(boundary, matches) : { text: "", findings: [] };
     },
-    end: () => emit(pending.length),
+    end: () => emit(pending.length, options.redactor.detect(pending)),
   };
 }
 
