@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the in-process cost of a policy decision (main thread vs worker pool, with
- * event-loop delay), then Authorize and Record against a real server on loopback. Prints
- * numbers; asserts nothing (targets live in the issues). BENCH_SECONDS sets the run length.
+ * event-loop delay), then Authorize and Record against a real server on loopback, then Redact
+ * (throughput and recall on a generated corpus, latency and RPC throughput). Prints numbers;
+ * asserts nothing (targets live in the issues). BENCH_SECONDS sets the run length.
  */
 import { readFile } from "node:fs/promises";
 import { type Client, createClient } from "@connectrpc/connect";
@@ -12,6 +13,12 @@ import { ordinaryRead } from "../test/support/requests.js";
 import { removeDir, startVigil } from "../test/support/vigil-process.js";
 import { type LoadResult, load, row } from "./load.js";
 import { measureEvaluation, printEvaluation } from "./policy-evaluation.js";
+import {
+  measureRedactInProcess,
+  measureRedactLatency,
+  printRedactInProcess,
+  printRedactLatency,
+} from "./redact.js";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 3);
 
@@ -76,3 +83,7 @@ for (const r of results) {
   );
 }
 if (rssKiB) console.log(`\nServer RSS after the run: ${(rssKiB / 1024).toFixed(0)} MiB`);
+
+console.log("");
+printRedactInProcess(await measureRedactInProcess(seconds));
+printRedactLatency(await measureRedactLatency(seconds));

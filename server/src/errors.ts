@@ -89,9 +89,52 @@ export class PolicyEvaluationError extends VigilError {
   override name = "PolicyEvaluationError";
 }
 
+/** More work is waiting than Vigil accepts; the caller should retry later. */
+export class OverloadedError extends VigilError {
+  override name = "OverloadedError";
+}
+
 /** More evaluations are waiting than the worker pool accepts; the caller should retry later. */
-export class PolicyOverloadedError extends VigilError {
+export class PolicyOverloadedError extends OverloadedError {
   override name = "PolicyOverloadedError";
+}
+
+/** A content item is larger than the server masks; refused whole, never passed through. */
+export class ContentTooLargeError extends VigilError {
+  override name = "ContentTooLargeError";
+  constructor(
+    readonly field: string,
+    readonly bytes: number,
+    readonly limit: number,
+    /** Which limit, as the operator or client knows it. */
+    limitName = "the redaction limit (server flag --redact-max-bytes)",
+  ) {
+    super(`${field}: ${bytes} bytes is over ${limitName} of ${limit} bytes; split the content`);
+  }
+}
+
+/** Masking did not finish in time. The content is not returned, masked or otherwise. */
+export class RedactionTimeoutError extends VigilError {
+  override name = "RedactionTimeoutError";
+  constructor(
+    readonly field: string,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      `${field}: masking did not finish within ${timeoutMs} ms (server flag --redact-timeout-ms); nothing was returned`,
+    );
+  }
+}
+
+/** Masking failed for a reason other than the input (a crashed worker, a detector fault). */
+export class RedactionFailedError extends VigilError {
+  override name = "RedactionFailedError";
+  constructor(
+    readonly field: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${field}: redaction failed; nothing was returned`, options);
+  }
 }
 
 /** The redact plan refuses this content outright (e.g. a private key bound for an external LLM). */

@@ -18,10 +18,12 @@ import { createPolicyEvaluator } from "./policy/policy-evaluator.js";
 import { createPolicyLoader } from "./policy/policy-loader.js";
 import { createPolicyWorkerPool } from "./policy/policy-worker-pool.js";
 import { createContentRedactor } from "./redact/content-redactor.js";
+import { loadCustomRules } from "./redact/custom-rules-files.js";
 import { loadFingerprintKey } from "./redact/fingerprint-key.js";
 import { createErrorMappingInterceptor } from "./rpc/error-mapping.js";
 import { createRoutes } from "./rpc/routes.js";
 import { createVigilServer } from "./server/vigil-server.js";
+import { createWorkerPool } from "./workers/worker-pool.js";
 
 /** The repository root, where the bundled policies and the pinned opa live. */
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -47,6 +49,8 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<voi
     logger.error({ err: describeError(reason) }, "unhandled rejection");
   });
 
+  // Unusable rule files stop the start, before anything is opened.
+  const customRules = await loadCustomRules(config.redaction.rulesFiles, logger);
   await mkdir(config.dataDir, { recursive: true });
   const store = openLmdbAuditStore({ path: join(config.dataDir, "audit") });
   const health = createHealthStatuses();
@@ -58,8 +62,10 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<voi
   setHealth(ServingStatus.NOT_SERVING);
 
   const { workers, inlineMaxBytes, maxMemoryBytes, recycleAboveBytes } = config.policyEvaluation;
+  // One set of threads serves large policy inputs and large redactions alike.
+  const workerPool = workers > 0 ? createWorkerPool({ threads: workers }) : undefined;
   const evaluator = createPolicyEvaluator({
-    pool: workers > 0 ? createPolicyWorkerPool({ threads: workers }) : undefined,
+    pool: workerPool ? createPolicyWorkerPool({ shared: workerPool }) : undefined,
     inlineMaxBytes,
     maxMemoryBytes,
     recycleAboveBytes,
@@ -98,6 +104,11 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<voi
   const redactor = createContentRedactor({
     engine,
     fingerprintKey: await loadFingerprintKey(join(config.dataDir, "keys", "fingerprint.key")),
+    customRules,
+    pool: workerPool,
+    maxBytes: config.redaction.maxBytes,
+    inlineMaxBytes: config.redaction.inlineMaxBytes,
+    timeoutMs: config.redaction.timeoutMs,
   });
 
   const server = await createVigilServer({
@@ -146,6 +157,7 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<voi
     await server.close(config.shutdownGraceMs);
     await loader.close();
     await evaluator.close();
+    await workerPool?.close();
     await store.close();
     logger.info("stopped");
     process.exit(0);

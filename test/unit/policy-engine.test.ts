@@ -402,7 +402,7 @@ describe("redact plans", () => {
     await engine.load(bundles.revisionB);
     const planned = await engine.redactPlan(planInput("prompt"));
     expect(planned.source).toBe("default");
-    expect(planned.plan.detectors).toEqual(["registered", "secret.*", "pii.*"]);
+    expect(planned.plan.detectors).toEqual(["registered", "secret.*", "pii.*", "custom.*"]);
   });
 
   it("evaluates the bundle's plan with the caller's target", async () => {

@@ -67,7 +67,7 @@ describe("parseRedactPlan", () => {
 
 describe("built-in plans", () => {
   it("masks with every detector by default and keeps the last four characters of PII", () => {
-    expect(defaultRedactPlan.detectors).toEqual(["registered", "secret.*", "pii.*"]);
+    expect(defaultRedactPlan.detectors).toEqual(["registered", "secret.*", "pii.*", "custom.*"]);
     expect(defaultRedactPlan.operators[0]).toEqual({
       match: "pii.*",
       type: "partial",

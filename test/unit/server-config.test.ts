@@ -54,6 +54,12 @@ describe("loadServerConfig", () => {
         maxMemoryBytes: 256 * 1024 * 1024,
         recycleAboveBytes: 64 * 1024 * 1024,
       },
+      redaction: {
+        rulesFiles: [],
+        maxBytes: 4 * 1024 * 1024,
+        inlineMaxBytes: 65536,
+        timeoutMs: 10000,
+      },
     });
   });
 
@@ -78,6 +84,10 @@ describe("loadServerConfig", () => {
       VIGIL_POLICY_INLINE_MAX_BYTES: "1024",
       VIGIL_POLICY_MAX_MEMORY_MB: "32",
       VIGIL_POLICY_RECYCLE_MEMORY_MB: "8",
+      VIGIL_REDACT_RULES: "rules/acme.toml, rules/team.toml",
+      VIGIL_REDACT_MAX_BYTES: "1000",
+      VIGIL_REDACT_INLINE_MAX_BYTES: "0",
+      VIGIL_REDACT_TIMEOUT_MS: "500",
     });
     expect(config).toEqual({
       host: "0.0.0.0",
@@ -103,7 +113,23 @@ describe("loadServerConfig", () => {
         maxMemoryBytes: 32 * 1024 * 1024,
         recycleAboveBytes: 8 * 1024 * 1024,
       },
+      redaction: {
+        rulesFiles: ["/srv/vigil/rules/acme.toml", "/srv/vigil/rules/team.toml"],
+        maxBytes: 1000,
+        inlineMaxBytes: 0,
+        timeoutMs: 500,
+      },
     });
+  });
+
+  it("takes --redact-rules more than once, the flags winning over the variable", () => {
+    const config = load(["--redact-rules", "a.toml", "--redact-rules", "/etc/b.toml"], {
+      VIGIL_REDACT_RULES: "ignored.toml",
+    });
+    expect(config.redaction.rulesFiles).toEqual(["/srv/vigil/a.toml", "/etc/b.toml"]);
+    expect(configError(["--redact-timeout-ms", "0"]).message).toBe(
+      '--redact-timeout-ms: expected a positive integer, got "0"',
+    );
   });
 
   it("keeps an http(s) policy URL as given and refuses other schemes without echoing them", () => {

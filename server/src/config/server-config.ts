@@ -16,6 +16,8 @@ export interface ServerConfig {
   policyLoading: PolicyLoadingConfig;
   /** Where and within which bounds policies are evaluated. */
   policyEvaluation: PolicyEvaluationConfig;
+  /** Custom rules, size and time bounds for Redact (and Record's server-side masking). */
+  redaction: RedactionConfig;
   /** The `opa` executable used to compile a policy directory. */
   opaPath: string;
   /** PEM certificate and key; TLS is on when both are set. */
@@ -56,6 +58,18 @@ export interface PolicyEvaluationConfig {
   recycleAboveBytes: number;
 }
 
+/** Redaction rules and bounds. */
+export interface RedactionConfig {
+  /** gitleaks-format TOML files of custom rules, read at start. Default none. */
+  rulesFiles: string[];
+  /** Largest content item, in UTF-8 bytes, that Redact masks; larger is refused. Default 4 MiB. */
+  maxBytes: number;
+  /** Content up to this many bytes is masked on the main thread, larger on a worker. Default 64 KiB. */
+  inlineMaxBytes: number;
+  /** Masking on a worker that takes longer is abandoned and the call fails. Default 10 s. */
+  timeoutMs: number;
+}
+
 /** Where the bundled defaults live, relative to which the default paths resolve. */
 export interface ConfigDefaults {
   /** The project's `policies/` directory. */
@@ -86,6 +100,10 @@ const flagSpec = {
   "policy-inline-max-bytes": { type: "string" },
   "policy-max-memory-mb": { type: "string" },
   "policy-recycle-memory-mb": { type: "string" },
+  "redact-rules": { type: "string", multiple: true },
+  "redact-max-bytes": { type: "string" },
+  "redact-inline-max-bytes": { type: "string" },
+  "redact-timeout-ms": { type: "string" },
 } as const;
 
 /** Usage text for `vigil serve --help`. */
@@ -120,6 +138,15 @@ Policy evaluation:
                              (VIGIL_POLICY_INLINE_MAX_BYTES, default 16384)
   --policy-max-memory-mb N   Wasm memory cap per instance (VIGIL_POLICY_MAX_MEMORY_MB, default 256)
   --policy-recycle-memory-mb N  replace instances grown past N MiB (VIGIL_POLICY_RECYCLE_MEMORY_MB, default 64)
+
+Redaction:
+  --redact-rules FILE        gitleaks-format TOML of custom rules; repeatable
+                             (VIGIL_REDACT_RULES, comma-separated)
+  --redact-max-bytes N       largest content item Redact masks (VIGIL_REDACT_MAX_BYTES, default 4194304)
+  --redact-inline-max-bytes N  content up to N bytes is masked on the main thread, larger on a
+                             worker (VIGIL_REDACT_INLINE_MAX_BYTES, default 65536)
+  --redact-timeout-ms N      give up on masking one item after N ms; the call fails, nothing is
+                             returned unmasked (VIGIL_REDACT_TIMEOUT_MS, default 10000)
 `;
 
 /**
@@ -132,14 +159,18 @@ export function loadServerConfig(
   defaults: ConfigDefaults,
   cwd: string = process.cwd(),
 ): ServerConfig {
-  let values: Partial<Record<keyof typeof flagSpec, string>>;
+  let values: Partial<Record<Exclude<keyof typeof flagSpec, "redact-rules">, string>> & {
+    "redact-rules"?: string[];
+  };
   try {
     values = parseArgs({ args: argv, options: flagSpec, strict: true }).values;
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
-  const pick = (flag: keyof typeof flagSpec, variable: string): string | undefined =>
-    values[flag] ?? (env[variable] || undefined);
+  const pick = (
+    flag: Exclude<keyof typeof flagSpec, "redact-rules">,
+    variable: string,
+  ): string | undefined => values[flag] ?? (env[variable] || undefined);
 
   const { host, port } = parseListen(pick("listen", "VIGIL_LISTEN") ?? "127.0.0.1:8444");
   const certFile = pick("tls-cert", "VIGIL_TLS_CERT");
@@ -185,6 +216,24 @@ export function loadServerConfig(
           "--policy-recycle-memory-mb",
           pick("policy-recycle-memory-mb", "VIGIL_POLICY_RECYCLE_MEMORY_MB") ?? "64",
         ) * mib,
+    },
+    redaction: {
+      rulesFiles: (
+        values["redact-rules"] ??
+        (env.VIGIL_REDACT_RULES ?? "").split(",").filter((path) => path.trim() !== "")
+      ).map((path) => resolve(cwd, path.trim())),
+      maxBytes: positiveInt(
+        "--redact-max-bytes",
+        pick("redact-max-bytes", "VIGIL_REDACT_MAX_BYTES") ?? "4194304",
+      ),
+      inlineMaxBytes: nonNegativeInt(
+        "--redact-inline-max-bytes",
+        pick("redact-inline-max-bytes", "VIGIL_REDACT_INLINE_MAX_BYTES") ?? "65536",
+      ),
+      timeoutMs: positiveInt(
+        "--redact-timeout-ms",
+        pick("redact-timeout-ms", "VIGIL_REDACT_TIMEOUT_MS") ?? "10000",
+      ),
     },
     opaPath: pick("opa", "VIGIL_OPA") ?? defaults.opaPath,
     tls:

@@ -98,11 +98,8 @@ export function createPolicyEvaluator(options: PolicyEvaluatorOptions = {}): Pol
         });
         return { result: reply.result, thread: "worker" };
       } catch (error) {
-        if (error instanceof PolicyEvaluationError) throw error;
-        if (/queue is at limit/i.test((error as Error).message)) {
-          throw new PolicyOverloadedError("policy evaluation queue is full; retry later", {
-            cause: error,
-          });
+        if (error instanceof PolicyEvaluationError || error instanceof PolicyOverloadedError) {
+          throw error;
         }
         // A worker that died or a pool that is closing: the decision fails, closed.
         throw new PolicyEvaluationError(`worker failed: ${(error as Error).message}`, {

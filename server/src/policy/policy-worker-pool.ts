@@ -1,19 +1,18 @@
-import { createRequire } from "node:module";
-import { availableParallelism } from "node:os";
-import { pathToFileURL } from "node:url";
-import { Piscina } from "piscina";
-import { PolicyEvaluationError } from "../errors.js";
-import type { EvaluationReply, EvaluationTask } from "./policy-worker.js";
+import { OverloadedError, PolicyEvaluationError, PolicyOverloadedError } from "../errors.js";
+import {
+  createWorkerPool,
+  type WorkerPool,
+  type WorkerPoolOptions,
+} from "../workers/worker-pool.js";
+import type { EvaluationTask } from "./policy-worker.js";
 
-/** Options for {@link createPolicyWorkerPool}. */
-export interface PolicyWorkerPoolOptions {
-  /** Worker threads, all started up front. Default: the number of CPUs, at most 4. */
-  threads?: number;
-  /** Tasks allowed to wait for a thread before `evaluate` fails fast. Default 1024. */
-  maxQueue?: number;
-}
+/** Options for {@link createPolicyWorkerPool}: a pool to share, or options for an own one. */
+export type PolicyWorkerPoolOptions = WorkerPoolOptions & {
+  /** Threads shared with redaction; closing the policy pool leaves a shared one running. */
+  shared?: WorkerPool | undefined;
+};
 
-/** Threads that evaluate policies off the event loop. */
+/** Policy evaluation on worker threads. */
 export interface PolicyWorkerPool {
   /** Runs one evaluation on some thread; rejects with {@link PolicyEvaluationError}. */
   evaluate(task: EvaluationTask): Promise<{ result: unknown; memoryBytes: number }>;
@@ -25,41 +24,35 @@ export interface PolicyWorkerPool {
   close(): Promise<void>;
 }
 
-const workerUrl = new URL(
-  import.meta.url.endsWith(".ts") ? "./policy-worker.ts" : "./policy-worker.js",
-  import.meta.url,
-);
-
-/** Starts a piscina pool whose threads run `policy-worker.ts`. */
+/** Evaluates on a worker pool (its own, or a shared one), counting instance recycles. */
 export function createPolicyWorkerPool(options: PolicyWorkerPoolOptions = {}): PolicyWorkerPool {
-  const threads = options.threads ?? Math.min(4, availableParallelism());
-  const pool = new Piscina({
-    filename: workerUrl.href,
-    minThreads: threads,
-    maxThreads: threads,
-    idleTimeout: Number.POSITIVE_INFINITY,
-    maxQueue: options.maxQueue ?? 1024,
-    // Sources run as TypeScript through tsx; worker threads need the loader registered too.
-    execArgv: workerUrl.pathname.endsWith(".ts") ? ["--import", tsxLoader()] : [],
-  });
+  const pool = options.shared ?? createWorkerPool(options);
   let recycles = 0;
   return {
-    threads,
+    threads: pool.threads,
     async evaluate(task) {
-      const reply = (await pool.run(task, {
-        // The encoder made this buffer for this task alone; moving it avoids a copy.
-        transferList: [task.input.buffer as ArrayBuffer],
-      })) as EvaluationReply;
+      let reply: Awaited<ReturnType<typeof pool.run<"evaluate">>>;
+      try {
+        reply = await pool.run("evaluate", task, {
+          // The encoder made this buffer for this task alone; moving it avoids a copy.
+          transferList: [task.input.buffer as ArrayBuffer],
+        });
+      } catch (error) {
+        if (error instanceof OverloadedError) {
+          throw new PolicyOverloadedError("policy evaluation queue is full; retry later", {
+            cause: error,
+          });
+        }
+        throw error;
+      }
       if (reply.recycled) recycles++;
       if (!reply.ok) throw new PolicyEvaluationError(reply.error);
       return { result: reply.result, memoryBytes: reply.memoryBytes };
     },
     recycles: () => recycles,
-    queued: () => pool.queueSize,
-    close: () => pool.destroy(),
+    queued: pool.queued,
+    close: async () => {
+      if (!options.shared) await pool.close();
+    },
   };
-}
-
-function tsxLoader(): string {
-  return pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 }

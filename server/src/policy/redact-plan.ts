@@ -1,3 +1,5 @@
+import type { CustomRuleSet } from "../redact/custom-rule-set.js";
+import { parsePlanCustomRules } from "./plan-custom-rules.js";
 import {
   type DecisionReason,
   isObject,
@@ -48,6 +50,11 @@ export interface RedactPlan {
   /** Refuse the content instead of masking it. */
   block: boolean;
   reasons: DecisionReason[];
+  /**
+   * Rules the plan adds to the server's own (reported as `custom.<id>`; they run when
+   * `detectors` selects them). Undefined when the plan adds none.
+   */
+  customRules?: CustomRuleSet | undefined;
 }
 
 /**
@@ -55,7 +62,7 @@ export interface RedactPlan {
  * recognisable by its last four characters, everything else replaced by a typed placeholder.
  */
 export const defaultRedactPlan: RedactPlan = {
-  detectors: ["registered", "secret.*", "pii.*"],
+  detectors: ["registered", "secret.*", "pii.*", "custom.*"],
   operators: [
     { match: "pii.*", type: "partial", keepPrefix: 0, keepSuffix: 4 },
     { match: "*", type: "replace", keepPrefix: 0, keepSuffix: 0 },
@@ -111,7 +118,15 @@ export function parseRedactPlan(result: unknown): RedactPlan {
     }
     throw new PolicyOutputError(`reasons[${i}] must be {"code", "message"}`);
   });
-  return { detectors, operators, excludeFields, block: result.block === true, reasons };
+  const customRules = parsePlanCustomRules(result.custom_rules);
+  return {
+    detectors,
+    operators,
+    excludeFields,
+    block: result.block === true,
+    reasons,
+    ...(customRules ? { customRules } : {}),
+  };
 }
 
 function strings(value: unknown, name: string): string[] {

@@ -1,19 +1,23 @@
-import { RedactionBlockedError } from "../errors.js";
+import {
+  ContentTooLargeError,
+  InvalidInputError,
+  OverloadedError,
+  RedactionBlockedError,
+  RedactionFailedError,
+  RedactionTimeoutError,
+} from "../errors.js";
 import type { PlannedRedaction, PolicyEngine } from "../policy/policy-engine.js";
 import type { RedactPlan, RedactPlanInput } from "../policy/redact-plan.js";
-import { type JsonFinding, maskJson } from "./mask-json.js";
-import type { TextFinding } from "./mask-text.js";
+import type { WorkerPool } from "../workers/worker-pool.js";
+import type { CustomRuleSet } from "./custom-rule-set.js";
+import { type MaskedContent, maskContent, type RedactableContent } from "./mask-content.js";
 import { createTextRedactor, type TextRedactor } from "./redact-text.js";
 import type { RegisteredValue } from "./registered-values.js";
 
-/** Content to mask: text, or JSON text that must stay valid JSON. */
-export type RedactableContent = { text: string } | { json: string };
+export type { RedactableContent } from "./mask-content.js";
 
 /** What a redaction returns: the masked content in the same form, and where things were. */
-export interface Redaction {
-  content: RedactableContent;
-  findings: (TextFinding | JsonFinding)[];
-  modified: boolean;
+export interface Redaction extends MaskedContent {
   provenance: PlannedRedaction["provenance"];
 }
 
@@ -23,6 +27,16 @@ export interface ContentRedactorOptions {
   engine: PolicyEngine;
   /** Key for finding fingerprints (see `fingerprint-key.ts`). */
   fingerprintKey: Buffer;
+  /** The server's custom rules (`--redact-rules`), run when a plan selects them. Default none. */
+  customRules?: CustomRuleSet | undefined;
+  /** Threads for large content; without one everything is masked on the main thread. */
+  pool?: WorkerPool | undefined;
+  /** Largest content item in UTF-8 bytes; larger is refused. Default 4 MiB. */
+  maxBytes?: number;
+  /** Items up to this size are masked on the main thread, larger on the pool. Default 64 KiB. */
+  inlineMaxBytes?: number;
+  /** A worker task taking longer is stopped and the call fails. Default 10 s. */
+  timeoutMs?: number;
 }
 
 /** Masks one content item as the policy's plan says. */
@@ -40,9 +54,11 @@ export interface ContentRedactor {
     provenance: PlannedRedaction["provenance"];
   }>;
   /**
-   * Throws `RedactionBlockedError` when the plan refuses the content, `InvalidInputError` for
-   * malformed JSON, a too-short registered value or JSON nested too deeply. Never returns the
-   * content unmasked in place of an error.
+   * Masks one item: on the main thread when small, on a worker when large. Throws
+   * `RedactionBlockedError` when the plan refuses the content, `ContentTooLargeError` over
+   * `maxBytes`, `RedactionTimeoutError` after `timeoutMs`, `OverloadedError` when the worker
+   * queue is full, `InvalidInputError` for malformed JSON, a too-short registered value or
+   * JSON nested too deeply. Never returns the content unmasked in place of an error.
    */
   redact(
     content: RedactableContent,
@@ -50,43 +66,63 @@ export interface ContentRedactor {
     registered: readonly RegisteredValue[],
     planInput: RedactPlanInput,
   ): Promise<Redaction>;
+  /** Largest content item accepted, in UTF-8 bytes. */
+  readonly maxBytes: number;
 }
+
+const defaults = { maxBytes: 4 * 1024 * 1024, inlineMaxBytes: 64 * 1024, timeoutMs: 10_000 };
 
 /** Creates the redactor behind the Redact RPC (and, later, Record's server-side masking). */
 export function createContentRedactor(options: ContentRedactorOptions): ContentRedactor {
-  const textRedactorFor: ContentRedactor["textRedactorFor"] = async (registered, planInput) => {
-    const { plan, provenance } = await options.engine.redactPlan(planInput);
-    if (plan.block) throw new RedactionBlockedError(plan.reasons);
-    const redactor = createTextRedactor({
-      plan,
-      registered,
-      fingerprintKey: options.fingerprintKey,
-    });
-    return { redactor, plan, provenance };
+  const { engine, fingerprintKey, customRules, pool } = options;
+  const maxBytes = options.maxBytes ?? defaults.maxBytes;
+  const inlineMaxBytes = options.inlineMaxBytes ?? defaults.inlineMaxBytes;
+  const timeoutMs = options.timeoutMs ?? defaults.timeoutMs;
+
+  const planFor = async (planInput: RedactPlanInput) => {
+    const planned = await engine.redactPlan(planInput);
+    if (planned.plan.block) throw new RedactionBlockedError(planned.plan.reasons);
+    return planned;
   };
+
+  const onWorker = async (
+    content: RedactableContent,
+    field: string,
+    plan: RedactPlan,
+    registered: readonly RegisteredValue[],
+    workers: WorkerPool,
+  ): Promise<MaskedContent> => {
+    const task = { content, field, plan, registered, customRules, fingerprintKey };
+    let reply: Awaited<ReturnType<typeof workers.run<"redact">>>;
+    try {
+      reply = await workers.run("redact", task, { signal: AbortSignal.timeout(timeoutMs) });
+    } catch (error) {
+      if (error instanceof OverloadedError) throw error;
+      if ((error as Error).name === "AbortError") throw new RedactionTimeoutError(field, timeoutMs);
+      throw new RedactionFailedError(field, { cause: error });
+    }
+    if (reply.ok) return reply.masked;
+    if ("invalid" in reply) throw new InvalidInputError(reply.invalid.field, reply.invalid.problem);
+    throw new RedactionFailedError(field, { cause: new Error(reply.failed) });
+  };
+
   return {
-    textRedactorFor,
+    maxBytes,
+    async textRedactorFor(registered, planInput) {
+      const { plan, provenance } = await planFor(planInput);
+      const redactor = createTextRedactor({ plan, registered, customRules, fingerprintKey });
+      return { redactor, plan, provenance };
+    },
     async redact(content, field, registered, planInput) {
-      const { redactor, plan, provenance } = await textRedactorFor(registered, planInput);
-      if ("json" in content) {
-        const masked = maskJson(content.json, `${field}.json`, {
-          redactor,
-          excludeFields: plan.excludeFields,
-        });
-        return {
-          content: { json: masked.json },
-          findings: masked.findings,
-          modified: masked.findings.length > 0,
-          provenance,
-        };
-      }
-      const masked = redactor.redact(content.text);
-      return {
-        content: { text: masked.text },
-        findings: masked.findings,
-        modified: masked.text !== content.text,
-        provenance,
-      };
+      const body = "json" in content ? content.json : content.text;
+      const bytes = Buffer.byteLength(body, "utf8");
+      if (bytes > maxBytes) throw new ContentTooLargeError(field, bytes, maxBytes);
+      const { plan, provenance } = await planFor(planInput);
+      const masked =
+        pool && bytes > inlineMaxBytes
+          ? await onWorker(content, field, plan, registered, pool)
+          : maskContent(content, field, { plan, registered, customRules, fingerprintKey });
+      return { ...masked, provenance };
     },
   };
 }

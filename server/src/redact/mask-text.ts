@@ -28,8 +28,17 @@ export interface MaskOptions {
   fingerprintKey: Buffer;
 }
 
-/** When two detectors claim overlapping text, the more specific one names the merged span. */
-const priority: Record<DetectorCategory, number> = { registered: 0, secret: 1, custom: 2, pii: 3 };
+/**
+ * When two detectors claim overlapping text, the more specific one names the merged span: a
+ * registered value, then a known format, then the operator's own rules, then the generic
+ * `password=` heuristics, then PII.
+ */
+const priority: Record<DetectorCategory, number> = { registered: 0, secret: 1, custom: 2, pii: 4 };
+const genericPriority = 3;
+
+function rank(match: DetectorMatch): number {
+  return match.detector.startsWith("secret.generic-") ? genericPriority : priority[match.category];
+}
 
 const replaceRule: RedactOperatorRule = {
   match: "*",
@@ -119,7 +128,7 @@ function mergeOverlaps(matches: readonly DetectorMatch[]): DetectorMatch[] {
       merged.push({ ...match });
       continue;
     }
-    const keep = priority[match.category] < priority[last.category] ? match : last;
+    const keep = rank(match) < rank(last) ? match : last;
     merged[merged.length - 1] = { ...keep, start: last.start, end: Math.max(last.end, match.end) };
   }
   return merged;

@@ -1,4 +1,5 @@
 import type { RedactPlan } from "../policy/redact-plan.js";
+import { type CustomRuleSet, customRulesDetector } from "./custom-rule-set.js";
 import type { Detector, DetectorMatch } from "./detector.js";
 import { createGlobMatcher } from "./detector-glob.js";
 import { maskText, type TextFinding } from "./mask-text.js";
@@ -15,6 +16,11 @@ export interface TextRedactorOptions {
    * whatever the plan selects, because the caller has said they must never pass. Default none.
    */
   registered?: readonly RegisteredValue[];
+  /**
+   * The server's own custom rules (from `--redact-rules` files), which run beside any the
+   * plan adds, when the plan selects them. Default none.
+   */
+  customRules?: CustomRuleSet | undefined;
   /** Key for finding fingerprints. */
   fingerprintKey: Buffer;
 }
@@ -42,7 +48,10 @@ const pii = createPiiDetector();
  */
 export function createTextRedactor(options: TextRedactorOptions): TextRedactor {
   const selected = createGlobMatcher(options.plan.detectors);
-  const detectors: Detector[] = [secrets, pii].filter((d) => d.ids.some(selected));
+  const custom = [options.customRules, options.plan.customRules].flatMap((set) =>
+    set ? [customRulesDetector(set)] : [],
+  );
+  const detectors: Detector[] = [secrets, pii, ...custom].filter((d) => d.ids.some(selected));
   if (options.registered?.length) {
     detectors.push(createRegisteredValuesDetector({ values: options.registered }));
   }

@@ -1,11 +1,14 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import {
   ConfigError,
+  ContentTooLargeError,
   InvalidInputError,
   NotImplementedError,
+  OverloadedError,
   PolicyLoadError,
-  PolicyOverloadedError,
   RedactionBlockedError,
+  RedactionFailedError,
+  RedactionTimeoutError,
   StoreUnavailableError,
 } from "../errors.js";
 import type { Logger } from "../logging/logger.js";
@@ -22,8 +25,11 @@ export function toConnectError(error: unknown): ConnectError {
     return new ConnectError(error.message, Code.Unimplemented);
   if (error instanceof RedactionBlockedError)
     return new ConnectError(error.message, Code.PermissionDenied);
-  if (error instanceof PolicyOverloadedError)
+  if (error instanceof OverloadedError || error instanceof ContentTooLargeError)
     return new ConnectError(error.message, Code.ResourceExhausted);
+  if (error instanceof RedactionTimeoutError)
+    return new ConnectError(error.message, Code.DeadlineExceeded);
+  if (error instanceof RedactionFailedError) return new ConnectError(error.message, Code.Internal);
   if (error instanceof StoreUnavailableError)
     return new ConnectError(error.message, Code.Unavailable);
   if (error instanceof PolicyLoadError || error instanceof ConfigError) {

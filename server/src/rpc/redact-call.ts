@@ -16,7 +16,7 @@ import {
   type RedactStreamResponse,
   RedactStreamResponseSchema,
 } from "../../../gen/vigil/v1/policy_service_pb.js";
-import { InvalidInputError } from "../errors.js";
+import { ContentTooLargeError, InvalidInputError } from "../errors.js";
 import { contentKindName, principalInput, resourceInput } from "../policy/policy-input.js";
 import type { RedactPlanInput } from "../policy/redact-plan.js";
 import type { ContentRedactor, RedactableContent } from "../redact/content-redactor.js";
@@ -28,6 +28,12 @@ import { toFinding } from "./redact-mapping.js";
 
 /** Registered values shorter than this would mask every occurrence of a short string. */
 const minRegisteredLength = 8;
+
+/**
+ * Stream chunks are masked on the event loop as they arrive, so each is bounded; model output
+ * and trace chunks are far smaller.
+ */
+export const maxStreamChunkBytes = 64 * 1024;
 
 /** Creates the Redact handler: validates, asks the policy for a plan, masks, answers. */
 export function createRedactCall(deps: {
@@ -149,6 +155,15 @@ export function createRedactStreamCall(deps: {
       const frame = next.value.frame;
       if (frame.case !== "chunk") {
         throw new InvalidInputError("start", "may only be sent once, as the first message");
+      }
+      const bytes = Buffer.byteLength(frame.value, "utf8");
+      if (bytes > maxStreamChunkBytes) {
+        throw new ContentTooLargeError(
+          "chunk",
+          bytes,
+          maxStreamChunkBytes,
+          "the stream chunk limit",
+        );
       }
       const out = stream.push(frame.value);
       if (out.text !== "" || out.findings.length > 0) yield reply(out);
