@@ -1,5 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import { ApprovalService, ApprovalState } from "../../gen/vigil/v1/approval_pb.js";
@@ -254,4 +255,60 @@ describe("RedactStream, a bidirectional stream", () => {
       expect(error.rawMessage).toBe("HTTP 505");
     },
   );
+});
+
+describe("Redact's second look at what it found", () => {
+  const pemBody = Array.from({ length: 8 }, (_, i) =>
+    `MIIEvQIBADANBgkqhkiG9w0BAQEFAASC${String(i).repeat(4)}BKcwggSjAgEAAoIBAQC7`.slice(0, 64),
+  ).join("\n");
+  const privateKey = `-----BEGIN PRIVATE KEY-----\n${pemBody}\n-----END PRIVATE KEY-----`;
+  const toModel = (id: string, value: string) => ({
+    principal: ordinaryRead().principal,
+    action: "llm.complete",
+    resource: { kind: "llm", id },
+    content: { kind: ContentKind.PROMPT, body: { case: "text" as const, value } },
+  });
+  const policy = () => createClient(PolicyService, createGrpcTransport({ baseUrl: vigil.baseUrl }));
+
+  it("refuses a private key bound for an external model, naming the policy's reason", async () => {
+    const error = await expectConnectError(
+      policy().redact(toModel("openai:gpt-4o", `why does ssh reject this?\n${privateKey}`)),
+    );
+    expect([error.code, error.rawMessage]).toEqual([
+      Code.PermissionDenied,
+      "content refused by the redact plan: private_key_to_external_llm, redact_llm",
+    ]);
+  });
+
+  it("masks the same key for a self-hosted model, which the policy allows", async () => {
+    const res = await policy().redact(toModel("vllm:llama-3-70b", `key:\n${privateKey}`));
+    expect(res.content?.body.value).toBe("key:\n[REDACTED:private-key]");
+  });
+
+  it("ends a stream bound for an external model when a private key shows up, emitting none of it", async () => {
+    async function* frames() {
+      yield {
+        frame: {
+          case: "start" as const,
+          value: {
+            kind: ContentKind.TOOL_RESULT,
+            principal: ordinaryRead().principal,
+            action: "llm.complete",
+            resource: { kind: "llm", id: "openai:gpt-4o" },
+          },
+        },
+      };
+      yield { frame: { case: "chunk" as const, value: "$ cat ~/.ssh/id_rsa\n" } };
+      yield { frame: { case: "chunk" as const, value: privateKey } };
+      yield { frame: { case: "chunk" as const, value: "\n$ " } };
+    }
+    const pieces: string[] = [];
+    const error = await expectConnectError(
+      (async () => {
+        for await (const reply of policy().redactStream(frames())) pieces.push(reply.chunk);
+      })(),
+    );
+    expect(error.code).toBe(Code.PermissionDenied);
+    expect(pieces.join("")).not.toContain("MIIEvQIBADAN");
+  });
 });

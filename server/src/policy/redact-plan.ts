@@ -21,6 +21,11 @@ export interface RedactPlanInput {
   /** Names of the contents, never their text: a plan must not depend on what it masks. */
   content_names: string[];
   time: { unix_ms: number; rfc3339: string };
+  /**
+   * Detector ids a first scan with this plan found, sorted, on the second evaluation only:
+   * a plan may then refuse the content (a private key bound for an external model).
+   */
+  findings?: string[];
 }
 
 /** What to do with a finding: a typed placeholder, a partial mask, a keyed fingerprint, or removal. */

@@ -52,10 +52,16 @@ export interface ContentRedactor {
     redactor: TextRedactor;
     plan: RedactPlan;
     provenance: PlannedRedaction["provenance"];
+    /**
+     * Asks the plan again with the detector ids found so far; throws `RedactionBlockedError`
+     * when it now refuses the content. A stream calls it before emitting a chunk.
+     */
+    checkFindings(detectors: Iterable<string>): Promise<void>;
   }>;
   /**
    * Masks one item: on the main thread when small, on a worker when large. Throws
-   * `RedactionBlockedError` when the plan refuses the content, `ContentTooLargeError` over
+   * `RedactionBlockedError` when the plan refuses the content, before or after seeing which
+   * detectors fired, `ContentTooLargeError` over
    * `maxBytes`, `RedactionTimeoutError` after `timeoutMs`, `OverloadedError` when the worker
    * queue is full, `InvalidInputError` for malformed JSON, a too-short registered value or
    * JSON nested too deeply. Never returns the content unmasked in place of an error.
@@ -85,6 +91,20 @@ export function createContentRedactor(options: ContentRedactorOptions): ContentR
     return planned;
   };
 
+  /**
+   * The second pass: the policy's plan sees which detectors fired and may refuse the content.
+   * Only the policy's own plan can depend on findings; the built-in one never blocks.
+   */
+  const checkFindings = async (
+    planInput: RedactPlanInput,
+    source: PlannedRedaction["source"],
+    detectors: Iterable<string>,
+  ) => {
+    const findings = [...new Set(detectors)].sort();
+    if (findings.length === 0 || source === "default") return;
+    await planFor({ ...planInput, findings });
+  };
+
   const onWorker = async (
     content: RedactableContent,
     field: string,
@@ -109,19 +129,29 @@ export function createContentRedactor(options: ContentRedactorOptions): ContentR
   return {
     maxBytes,
     async textRedactorFor(registered, planInput) {
-      const { plan, provenance } = await planFor(planInput);
+      const { plan, provenance, source } = await planFor(planInput);
       const redactor = createTextRedactor({ plan, registered, customRules, fingerprintKey });
-      return { redactor, plan, provenance };
+      return {
+        redactor,
+        plan,
+        provenance,
+        checkFindings: (detectors) => checkFindings(planInput, source, detectors),
+      };
     },
     async redact(content, field, registered, planInput) {
       const body = "json" in content ? content.json : content.text;
       const bytes = Buffer.byteLength(body, "utf8");
       if (bytes > maxBytes) throw new ContentTooLargeError(field, bytes, maxBytes);
-      const { plan, provenance } = await planFor(planInput);
+      const { plan, provenance, source } = await planFor(planInput);
       const masked =
         pool && bytes > inlineMaxBytes
           ? await onWorker(content, field, plan, registered, pool)
           : maskContent(content, field, { plan, registered, customRules, fingerprintKey });
+      await checkFindings(
+        planInput,
+        source,
+        masked.findings.map((f) => f.detector),
+      );
       return { ...masked, provenance };
     },
   };

@@ -179,8 +179,15 @@ export function createSecretDetector(options: SecretDetectorOptions = {}): Secre
         if (match[0].length === 0) pattern.lastIndex++;
         const [start, end] = secretSpan(match);
         const secret = text.slice(start, end);
-        if (rule.placeholderCheck !== false && isPlaceholder(secret)) continue;
-        if (rule.validate !== undefined && !rule.validate(secret, match)) continue;
+        if (
+          (rule.placeholderCheck !== false && isPlaceholder(secret)) ||
+          (rule.validate !== undefined && !rule.validate(secret, match))
+        ) {
+          // A rejected value may hold the real match (`client = Client(client_secret="…")`
+          // is first read as an assignment to `client`): look again from where it starts.
+          if (start > match.index) pattern.lastIndex = start;
+          continue;
+        }
         found.push({ start, end, detector: rule.id, version: rule.version, category: "secret" });
       }
     }

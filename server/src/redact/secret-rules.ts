@@ -71,7 +71,10 @@ function hasSnowflakePrefix(token: string): boolean {
 
 /** A PEM body must carry real key material, not `...` or a one-line stub. */
 function hasKeyBody(block: string): boolean {
-  const lines = block.split(/\r?\n|\\n/).filter((line) => /^[A-Za-z0-9+/=]{16,}$/.test(line));
+  // Lines may be indented (a YAML block scalar) or joined by `\n` escapes (a one-line .env value).
+  const lines = block
+    .split(/\r?\n|\\r\\n|\\n/)
+    .filter((line) => /^[A-Za-z0-9+/=]{16,}$/.test(line.trim()));
   return lines.join("").length >= 64;
 }
 
@@ -674,11 +677,11 @@ export const SECRET_RULES: readonly SecretRule[] = [
   // body may not contain "-----", so a run of BEGIN lines without END costs linear time.
   {
     id: "secret.private-key",
-    version: 1,
+    version: 2,
     keywords: ["private key"],
     placeholderCheck: false,
     pattern:
-      /-----BEGIN (?<label>(?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?)-----(?:[A-Za-z0-9+/=\s:,.()]|-(?!----)){64,16384}?-----END \k<label>-----/dg,
+      /-----BEGIN (?<label>(?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?)-----(?:[A-Za-z0-9+/=\s:,.()\\]|-(?!----)){64,16384}?-----END \k<label>-----/dg,
     validate: hasKeyBody,
   },
   // RFC 7519 JWT (JWS compact form): base64url header . payload . signature, header has "alg".
@@ -709,7 +712,7 @@ export const SECRET_RULES: readonly SecretRule[] = [
   // files, YAML, JSON, code and command lines; see isGenericSecret for what is skipped.
   {
     id: "secret.generic-assignment",
-    version: 1,
+    version: 2,
     keywords: ["pass", "pwd", "secret", "token", "key", "credential"],
     pattern:
       /(?<![\w.-])(?:--(?<flag>[A-Za-z][\w-]{0,59})(?:=|[ \t]{1,4})|(?<key>[A-Za-z_][\w.-]{0,59})["']?[ \t]{0,4}(?::=|=>|[:=])[ \t]{0,4})(?:"(?<secret>[^"\r\n]{1,200})"|'(?<secret2>[^'\r\n]{1,200})'|(?<secret3>[^\s"'`,;&]{1,200}))/dg,

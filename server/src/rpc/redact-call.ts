@@ -144,8 +144,15 @@ export function createRedactStreamCall(deps: {
       caller: callerOf(context),
       now: deps.now(),
     });
-    const { redactor } = await deps.redactor.textRedactorFor(registered, planInput);
+    const { redactor, checkFindings } = await deps.redactor.textRedactorFor(registered, planInput);
     const stream = createStreamRedactor({ redactor });
+    const seen = new Set<string>();
+    // A plan may refuse the stream once it knows what was found; ask before emitting more.
+    const check = async (findings: readonly TextFinding[]) => {
+      const before = seen.size;
+      for (const finding of findings) seen.add(finding.detector);
+      if (seen.size > before) await checkFindings(seen);
+    };
     const reply = (out: { text: string; findings: TextFinding[] }) =>
       create(RedactStreamResponseSchema, {
         chunk: out.text,
@@ -166,9 +173,11 @@ export function createRedactStreamCall(deps: {
         );
       }
       const out = stream.push(frame.value);
+      await check(out.findings);
       if (out.text !== "" || out.findings.length > 0) yield reply(out);
     }
     const rest = stream.end();
+    await check(rest.findings);
     if (rest.text !== "" || rest.findings.length > 0) yield reply(rest);
   };
 }
