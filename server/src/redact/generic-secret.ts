@@ -107,8 +107,12 @@ function keyWords(key: string): string[] {
     .filter((word) => word.length > 0);
 }
 
+const SECRET_KEY_HINT = /pass|pwd|secret|token|key|credential|auth|cred/i;
+
 /** Whether an assignment's key name says its value is a credential. */
 export function isSecretKeyName(key: string): boolean {
+  // Every secret key word contains one of these; most keys (`level`, `path`) contain none.
+  if (!SECRET_KEY_HINT.test(key)) return false;
   const words = keyWords(key);
   const last = words[words.length - 1];
   if (last === undefined || DESCRIPTIVE_SUFFIXES.has(last)) return false;

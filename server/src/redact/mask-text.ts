@@ -176,18 +176,18 @@ function createPositionTracker(text: string) {
   let line = 1;
   let lineStart = 0;
   return (offset: number) => {
-    for (; index < offset; index++) {
-      const code = text.charCodeAt(index);
-      if (code === 10) {
+    if (offset > index) {
+      // Native searches and byte counts over the gap: spans never split a surrogate pair.
+      byte += Buffer.byteLength(text.slice(index, offset), "utf8");
+      for (
+        let nl = text.indexOf("\n", index);
+        nl !== -1 && nl < offset;
+        nl = text.indexOf("\n", nl + 1)
+      ) {
         line++;
-        lineStart = index + 1;
+        lineStart = nl + 1;
       }
-      if (code < 0x80) byte += 1;
-      else if (code < 0x800) byte += 2;
-      else if (code >= 0xd800 && code <= 0xdbff && index + 1 < text.length) {
-        byte += 4; // a surrogate pair is one 4-byte code point
-        index++;
-      } else byte += 3;
+      index = offset;
     }
     return { byte, line, column: offset - lineStart + 1 };
   };

@@ -64,21 +64,34 @@ function gluedAfter(text: string, end: number): boolean {
  * read as `34-56`; a plain `\d+` scan keeps this linear without nested regex quantifiers.
  */
 function digitSequences(text: string): DigitGroup[][] {
+  // Cards and SSNs both read the groups of the same text: compute them once per text.
+  if (text === lastDigits.text) return lastDigits.sequences;
   const sequences: DigitGroup[][] = [];
   let current: DigitGroup[] = [];
-  for (const m of text.matchAll(/\d+/g)) {
-    const start = m.index;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x30 || code > 0x39) continue;
+    const start = i;
+    while (i + 1 < n && isDigitCode(text.charCodeAt(i + 1))) i++;
     const prev = current.at(-1);
-    const sep = text[start - 1];
+    const sep = text[start - 1] ?? "";
     if (prev !== undefined && prev.end === start - 1 && (sep === " " || sep === "-")) {
-      current.push({ start, end: start + m[0].length, sep });
+      current.push({ start, end: i + 1, sep });
     } else {
       if (current.length > 0) sequences.push(current);
-      current = [{ start, end: start + m[0].length, sep: "" }];
+      current = [{ start, end: i + 1, sep: "" }];
     }
   }
   if (current.length > 0) sequences.push(current);
+  lastDigits = { text, sequences };
   return sequences;
+}
+
+let lastDigits: { text: string; sequences: DigitGroup[][] } = { text: "", sequences: [] };
+
+function isDigitCode(code: number): boolean {
+  return code >= 0x30 && code <= 0x39;
 }
 
 function groupDigits(text: string, groups: readonly DigitGroup[]): string {
@@ -127,6 +140,10 @@ function knownCardNetwork(digits: string): boolean {
  * of a longer grouped number; a short one (an expiry `12/26`, a count) does not.
  */
 function cardWindow(text: string, seq: readonly DigitGroup[], i: number, j: number): boolean {
+  // Count before building anything: most windows are far too short to be a card.
+  let count = 0;
+  for (let k = i; k <= j; k++) count += len(seq[k]);
+  if (count < 13 || count > 19) return false;
   const window = seq.slice(i, j + 1);
   const first = window[0];
   const last = window.at(-1);
@@ -155,6 +172,9 @@ function cardWindow(text: string, seq: readonly DigitGroup[], i: number, j: numb
 function findCards(text: string): Span[] {
   const spans: Span[] = [];
   for (const seq of digitSequences(text)) {
+    let total = 0;
+    for (const group of seq) total += group.end - group.start;
+    if (total < 13) continue;
     let i = 0;
     while (i < seq.length) {
       // A card has at most 5 groups (4-4-4-4-3), so the window search is bounded per group.
@@ -191,12 +211,17 @@ function ssnKeywordBefore(text: string, start: number): boolean {
   return false;
 }
 
+function len(group: DigitGroup | undefined): number {
+  return group === undefined ? 0 : group.end - group.start;
+}
+
 function findSsns(text: string): Span[] {
   const spans: Span[] = [];
   for (const seq of digitSequences(text)) {
     const lastIndex = seq.length - 1;
-    seq.forEach((group, i) => {
-      const len = (g: DigitGroup | undefined) => (g === undefined ? 0 : g.end - g.start);
+    // A plain loop: a callback here would be a new closure per sequence on the hottest path.
+    for (let i = 0; i <= lastIndex; i++) {
+      const group = seq[i] as DigitGroup;
       const middle = seq[i + 1];
       const serial = seq[i + 2];
       if (len(group) === 3 && len(middle) === 2 && len(serial) === 4 && middle && serial) {
@@ -229,7 +254,7 @@ function findSsns(text: string): Span[] {
           spans.push({ start: group.start, end: group.end });
         }
       }
-    });
+    }
   }
   return spans;
 }
@@ -301,8 +326,57 @@ function findPhones(text: string): Span[] {
   return spans;
 }
 
-/** Local part, `@`, then domain characters; validated further in code (labels, TLD, dots). */
-const EMAIL = /(?<![\p{L}\p{N}._%+'-])[\p{L}\p{N}._%+'-]{1,64}@[\p{L}\p{N}.-]{1,253}/gu;
+/** Characters of an address's local part and domain, as code point classes. */
+const LOCAL_CHAR = /^[\p{L}\p{N}._%+'-]$/u;
+const DOMAIN_CHAR = /^[\p{L}\p{N}.-]$/u;
+const maxLocal = 64;
+const maxDomain = 253;
+
+/** Lookup for ASCII code units: bit 1 = local-part character, bit 2 = domain character. */
+const ASCII_EMAIL_CLASS = Uint8Array.from({ length: 128 }, (_, code) => {
+  const ch = String.fromCharCode(code);
+  return (LOCAL_CHAR.test(ch) ? 1 : 0) | (DOMAIN_CHAR.test(ch) ? 2 : 0);
+});
+
+function emailClass(text: string, index: number, bit: 1 | 2): boolean {
+  const code = text.charCodeAt(index);
+  if (code < 128) return (ASCII_EMAIL_CLASS[code] ?? 0) & bit ? true : false;
+  const cp = text.codePointAt(index) ?? code;
+  return (bit === 1 ? LOCAL_CHAR : DOMAIN_CHAR).test(String.fromCodePoint(cp));
+}
+
+/**
+ * Each `@` with the run of local-part characters before it (1–64 code points, and the whole
+ * run: an address does not start mid-word) and up to 253 domain characters after it; the same
+ * candidates as `[local]{1,64}@[domain]{1,253}` scanned left to right, at the cost of looking
+ * only around each `@`.
+ */
+function* emailCandidates(text: string): Generator<{ index: number; value: string }> {
+  let consumed = 0;
+  for (let at = text.indexOf("@"); at !== -1; at = text.indexOf("@", at + 1)) {
+    let start = at;
+    let points = 0;
+    while (start > 0 && points <= maxLocal) {
+      // Step back one code point: a low surrogate takes its high surrogate with it.
+      const unit = text.charCodeAt(start - 1);
+      const back = start >= 2 && unit >= 0xdc00 && unit <= 0xdfff ? 2 : 1;
+      if (!emailClass(text, start - back, 1)) break;
+      start -= back;
+      points++;
+    }
+    if (points === 0 || points > maxLocal || start < consumed) continue;
+    let end = at + 1;
+    let domainPoints = 0;
+    while (end < text.length && domainPoints < maxDomain && emailClass(text, end, 2)) {
+      end += (text.codePointAt(end) ?? 0) > 0xffff ? 2 : 1;
+      domainPoints++;
+    }
+    if (domainPoints === 0) continue;
+    consumed = end;
+    yield { index: start, value: text.slice(start, end) };
+  }
+}
+
 const TLD = /^(?:\p{L}{2,63}|xn--[a-z0-9-]{1,59})$/iu;
 
 function validDomain(domain: string): boolean {
@@ -320,15 +394,15 @@ function validDomain(domain: string): boolean {
 
 function findEmails(text: string): Span[] {
   const spans: Span[] = [];
-  for (const m of text.matchAll(EMAIL)) {
-    const at = m[0].indexOf("@");
-    let local = m[0].slice(0, at);
+  for (const m of emailCandidates(text)) {
+    const at = m.value.indexOf("@");
+    let local = m.value.slice(0, at);
     // A leading quote or dot delimits the address (`'a@b.io'`, `….a@b.io`) rather than belonging to it.
     let lead = 0;
     while (local[lead] === "'" || local[lead] === ".") lead++;
     local = local.slice(lead);
     if (local.length === 0 || local.endsWith(".") || local.includes("..")) continue;
-    let domain = m[0].slice(at + 1);
+    let domain = m.value.slice(at + 1);
     let trim = domain.length;
     // A sentence's full stop or a dash after the address is punctuation, not domain.
     while (trim > 0 && (domain[trim - 1] === "." || domain[trim - 1] === "-")) trim--;

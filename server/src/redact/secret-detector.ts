@@ -1,4 +1,5 @@
 import type { Detector, DetectorMatch } from "./detector.js";
+import { createKeywordScanner } from "./keyword-scanner.js";
 import { SECRET_RULES, type SecretRule } from "./secret-rules.js";
 
 /** Options for {@link createSecretDetector}. */
@@ -140,56 +141,113 @@ function secretSpan(match: RegExpExecArray): [number, number] {
 }
 
 /**
- * Creates the detector for Vigil's own credential rules ({@link SECRET_RULES}). The keyword
- * index is built once here; each call to `detect` lower-cases the text once, checks each distinct
- * keyword with one substring search, and runs only the rules whose keywords occur.
+ * Creates the detector for Vigil's own credential rules ({@link SECRET_RULES}). Their keywords
+ * are compiled once into one automaton; each call to `detect` reads the text once with it and
+ * runs only the rules whose keywords occur (line-scoped rules only on the lines where they do).
  */
 export function createSecretDetector(options: SecretDetectorOptions = {}): SecretDetector {
   // Private RegExp copies: `lastIndex` is per-object state, and the table is shared.
   const rules = selectRules(options.rules).map((rule) => ({
     rule,
     pattern: new RegExp(rule.pattern.source, rule.pattern.flags),
+    // With a precheck: find candidates without offsets, then take offsets only for survivors.
+    ...(rule.precheck
+      ? {
+          scan: new RegExp(rule.pattern.source, rule.pattern.flags.replace("d", "")),
+          at: new RegExp(rule.pattern.source, rule.pattern.flags.replace("g", "y")),
+        }
+      : {}),
   }));
-  const byKeyword = new Map<string, number[]>();
-  rules.forEach(({ rule }, index) => {
-    for (const keyword of rule.keywords) {
-      const list = byKeyword.get(keyword) ?? [];
-      list.push(index);
-      byKeyword.set(keyword, list);
-    }
-  });
+  const keywords = [...new Set(rules.flatMap(({ rule }) => rule.keywords))];
+  const rulesWith = (keyword: string, scoped: boolean) =>
+    rules.flatMap(({ rule }, index) =>
+      rule.keywords.includes(keyword) && Boolean(rule.lineScoped) === scoped ? [index] : [],
+    );
+  const wholeTextRules = keywords.map((keyword) => rulesWith(keyword, false));
+  const lineRules = keywords.map((keyword) => rulesWith(keyword, true));
+  const scanner = createKeywordScanner(keywords);
 
-  function activeRules(text: string): number[] {
-    const lower = text.toLowerCase();
-    const active = new Set<number>();
-    for (const [keyword, indexes] of byKeyword) {
-      if (lower.includes(keyword)) for (const index of indexes) active.add(index);
+  /** The rules to run, and for line-scoped ones the `[start, end)` lines to run them on. */
+  function activeRules(text: string): Map<number, [number, number][] | undefined> {
+    const whole = new Uint8Array(rules.length);
+    const lines = new Map<number, [number, number][]>();
+    scanner.scan(text, (keyword, end) => {
+      for (const index of wholeTextRules[keyword] as number[]) whole[index] = 1;
+      for (const index of lineRules[keyword] as number[]) {
+        let ranges = lines.get(index);
+        if (ranges === undefined) {
+          ranges = [];
+          lines.set(index, ranges);
+        }
+        const last = ranges.at(-1);
+        if (last === undefined || end > last[1]) {
+          const start = text.lastIndexOf("\n", end - 1) + 1;
+          const stop = text.indexOf("\n", end);
+          ranges.push([start, stop === -1 ? text.length : stop]);
+        }
+      }
+      return true;
+    });
+    const active = new Map<number, [number, number][] | undefined>();
+    for (let index = 0; index < rules.length; index++) {
+      if (whole[index] === 1) active.set(index, undefined);
+      else if (lines.has(index)) active.set(index, lines.get(index));
     }
-    return [...active].sort((a, b) => a - b);
+    return active;
+  }
+
+  function run(
+    entry: (typeof rules)[number],
+    text: string,
+    offset: number,
+    found: DetectorMatch[],
+  ): void {
+    const { rule } = entry;
+    const pattern = entry.scan ?? entry.pattern;
+    pattern.lastIndex = 0;
+    for (let candidate = pattern.exec(text); candidate !== null; candidate = pattern.exec(text)) {
+      if (candidate[0].length === 0) pattern.lastIndex++;
+      let match = candidate;
+      if (entry.at && rule.precheck) {
+        if (!rule.precheck(candidate)) {
+          // As below: the real match may start inside this one.
+          pattern.lastIndex = candidate.index + 1;
+          continue;
+        }
+        entry.at.lastIndex = candidate.index;
+        match = entry.at.exec(text) ?? candidate;
+      }
+      const [start, end] = secretSpan(match);
+      const secret = text.slice(start, end);
+      if (
+        (rule.placeholderCheck !== false && isPlaceholder(secret)) ||
+        (rule.validate !== undefined && !rule.validate(secret, match))
+      ) {
+        // A rejected value may hold the real match (`client = Client(client_secret="…")`
+        // is first read as an assignment to `client`): look again from where it starts.
+        if (start > match.index) pattern.lastIndex = start;
+        continue;
+      }
+      found.push({
+        start: start + offset,
+        end: end + offset,
+        detector: rule.id,
+        version: rule.version,
+        category: "secret",
+      });
+    }
   }
 
   function detect(text: string): DetectorMatch[] {
     const found: DetectorMatch[] = [];
-    for (const index of activeRules(text)) {
+    for (const [index, lines] of activeRules(text)) {
       const entry = rules[index];
       if (entry === undefined) continue;
-      const { rule, pattern } = entry;
-      pattern.lastIndex = 0;
-      for (let match = pattern.exec(text); match !== null; match = pattern.exec(text)) {
-        if (match[0].length === 0) pattern.lastIndex++;
-        const [start, end] = secretSpan(match);
-        const secret = text.slice(start, end);
-        if (
-          (rule.placeholderCheck !== false && isPlaceholder(secret)) ||
-          (rule.validate !== undefined && !rule.validate(secret, match))
-        ) {
-          // A rejected value may hold the real match (`client = Client(client_secret="…")`
-          // is first read as an assignment to `client`): look again from where it starts.
-          if (start > match.index) pattern.lastIndex = start;
-          continue;
-        }
-        found.push({ start, end, detector: rule.id, version: rule.version, category: "secret" });
+      if (lines === undefined) {
+        run(entry, text, 0, found);
+        continue;
       }
+      for (const [start, end] of lines) run(entry, text.slice(start, end), start, found);
     }
     return found;
   }
@@ -197,6 +255,7 @@ export function createSecretDetector(options: SecretDetectorOptions = {}): Secre
   return {
     ids: rules.map(({ rule }) => rule.id),
     detect,
-    rulesFor: (text) => activeRules(text).flatMap((index) => rules[index]?.rule.id ?? []),
+    rulesFor: (text) =>
+      [...activeRules(text).keys()].flatMap((index) => rules[index]?.rule.id ?? []),
   };
 }

@@ -1,5 +1,5 @@
 import { Buffer } from "node:buffer";
-import { isGenericSecret } from "./generic-secret.js";
+import { isGenericSecret, isSecretKeyName } from "./generic-secret.js";
 
 /**
  * One credential format Vigil recognises. Patterns are written to run in linear time: every
@@ -23,6 +23,17 @@ export interface SecretRule {
   readonly pattern: RegExp;
   /** Extra check of the secret; `false` drops the match. Runs after the placeholder allowlist. */
   readonly validate?: (secret: string, match: RegExpExecArray) => boolean;
+  /**
+   * A cheap check of a match before its offsets are computed (a pattern's `d` flag doubles the
+   * cost of every match); `false` drops it. For rules whose pattern matches far more often
+   * than it finds a secret, such as any `key = value`.
+   */
+  readonly precheck?: (match: RegExpExecArray) => boolean;
+  /**
+   * The pattern never crosses a line and can only match on a line where one of `keywords`
+   * occurs (the key it needs contains one), so the rule runs on those lines alone.
+   */
+  readonly lineScoped?: boolean;
   /**
    * Whether the shared placeholder allowlist applies. Default `true`; off for PEM blocks, whose
    * long base64 bodies contain runs and sequences by chance.
@@ -714,6 +725,8 @@ export const SECRET_RULES: readonly SecretRule[] = [
     id: "secret.generic-assignment",
     version: 2,
     keywords: ["pass", "pwd", "secret", "token", "key", "credential"],
+    lineScoped: true,
+    precheck: (match) => isSecretKeyName(match.groups?.flag ?? match.groups?.key ?? ""),
     pattern:
       /(?<![\w.-])(?:--(?<flag>[A-Za-z][\w-]{0,59})(?:=|[ \t]{1,4})|(?<key>[A-Za-z_][\w.-]{0,59})["']?[ \t]{0,4}(?::=|=>|[:=])[ \t]{0,4})(?:"(?<secret>[^"\r\n]{1,200})"|'(?<secret2>[^'\r\n]{1,200})'|(?<secret3>[^\s"'`,;&]{1,200}))/dg,
     validate: isGenericSecret,
