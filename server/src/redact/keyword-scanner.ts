@@ -86,7 +86,7 @@ export function createKeywordScanner(keywords: readonly string[]): KeywordScanne
   }
 
   const table = new Int32Array(rows.length * classes);
-  rows.forEach((row, state) => table.set(row, state * classes));
+  for (const [state, row] of rows.entries()) table.set(row, state * classes);
   const outputs = ends.map((list) => (list.length > 0 ? list : undefined));
   const hasOutput = new Uint8Array(outputs.map((list) => (list ? 1 : 0)));
 

@@ -340,7 +340,7 @@ const ASCII_EMAIL_CLASS = Uint8Array.from({ length: 128 }, (_, code) => {
 
 function emailClass(text: string, index: number, bit: 1 | 2): boolean {
   const code = text.charCodeAt(index);
-  if (code < 128) return (ASCII_EMAIL_CLASS[code] ?? 0) & bit ? true : false;
+  if (code < 128) return ((ASCII_EMAIL_CLASS[code] ?? 0) & bit) !== 0;
   const cp = text.codePointAt(index) ?? code;
   return (bit === 1 ? LOCAL_CHAR : DOMAIN_CHAR).test(String.fromCodePoint(cp));
 }
