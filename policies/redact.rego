@@ -168,7 +168,16 @@ default plan := {
 	"reasons": [{"code": "redact_strict", "message": "no plan applies: every finding replaced"}],
 }
 
+# Custom rules the organisation keeps in data (`data.vigil.redact_rules`, same fields as a
+# gitleaks rule in snake_case: id, regex, secret_group, entropy, keywords, allowlists). They
+# report as `custom.<id>`, beside any rules the server loads with --redact-rules.
+custom_rules := rules if {
+	rules := data.vigil.redact_rules
+	is_array(rules)
+} else := []
+
 plan := object.union(selected, {
 	"block": count(block_reasons) > 0,
 	"reasons": array.concat([r | some r in block_reasons], [plan_reason]),
+	"custom_rules": custom_rules,
 })

@@ -234,3 +234,21 @@ test_operators_first_match_wins if {
 	op(p, "pii.card") == "partial"
 	op(p, "pii.passport") == "replace"
 }
+
+# --- custom rules from data -----------------------------------------------------------------
+
+acme_rule := {"id": "acme-api-token", "regex": "acme_[0-9a-f]{32}", "keywords": ["acme_"]}
+
+test_plans_carry_the_custom_rules_kept_in_data if {
+	every destination in ["llm", "caller", "observability", "ci_log", "audit", "somewhere"] {
+		p := redact.plan with input as plan_input("prompt", destination) with data.vigil.redact_rules as [acme_rule]
+		p.custom_rules == [acme_rule]
+		runs(p, "custom.acme-api-token")
+		op(p, "custom.acme-api-token") == "replace"
+	}
+}
+
+test_no_custom_rules_in_data_means_an_empty_list if {
+	p := plan_for("prompt", "llm")
+	p.custom_rules == []
+}

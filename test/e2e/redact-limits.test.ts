@@ -161,6 +161,31 @@ describe("Redact with invalid UTF-8", () => {
   });
 });
 
+describe("custom rules kept in the policy's data", () => {
+  it("masks with rules from data.vigil.redact_rules, compiled by opa with the library", async () => {
+    const { cp, readFile, writeFile } = await import("node:fs/promises");
+    const { tempDir } = await import("../support/vigil-process.js");
+    const dir = await tempDir("vigil-policy-rules-");
+    await cp(fileURLToPath(new URL("../../policies", import.meta.url)), dir, { recursive: true });
+    const data = JSON.parse(await readFile(`${dir}/data.json`, "utf8"));
+    data.vigil.redact_rules = [
+      { id: "ticket-key", regex: "\\bTK-([A-Z0-9]{16})\\b", secret_group: 1, keywords: ["tk-"] },
+    ];
+    await writeFile(`${dir}/data.json`, JSON.stringify(data));
+    const server = await startVigil({ policy: dir, args: ["--policy-watch", "false"] });
+    try {
+      const client = createClient(PolicyService, createGrpcTransport({ baseUrl: server.baseUrl }));
+      const res = await client.redact(prompt("ticket TK-ABCD1234EFGH5678 closed"));
+      expect(res.content?.body.value).toBe("ticket TK-[REDACTED:ticket-key] closed");
+      expect(res.findings.map((f) => f.detectorId)).toEqual(["custom.ticket-key"]);
+    } finally {
+      await server.stop();
+      await removeDir(server.dataDir);
+      await removeDir(dir);
+    }
+  });
+});
+
 describe("a server started with a bad rules file", () => {
   it("refuses to start, naming the file, the rule and the problem", async () => {
     const { writeFile } = await import("node:fs/promises");
