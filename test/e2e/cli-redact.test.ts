@@ -76,6 +76,49 @@ describe("vigil scan", () => {
     expect(result.stdout).toBe(`${join(dir, "src/deploy.sh")}:2:21: secret.github-pat (masked)\n`);
   });
 
+  it("scans a file larger than one message in pieces, with whole-file lines", async () => {
+    const big = join(dir, "build.log");
+    const filler = "2026-11-22T07:00:00Z INFO step finished; nothing to report here at all\n";
+    // About 2.8 MB: tokens at the start, around the first piece boundary, and at the end.
+    await writeFile(
+      big,
+      `token=${token}\n${filler.repeat(14_000)}mid=${token}\n${filler.repeat(26_000)}end=${token}\n`,
+    );
+    const result = await vigilCli(["scan", "--format", "json", big]);
+    await removeDir(big);
+    expect(result.code).toBe(1);
+    const [report] = JSON.parse(result.stdout) as {
+      findings: { line: number; column: number }[];
+    }[];
+    expect(report?.findings.map((f) => [f.line, f.column])).toEqual([
+      [1, 7],
+      [14_002, 5],
+      [40_003, 5],
+    ]);
+  });
+
+  it("names a file the server refuses, scans the rest, and exits 2 rather than 0", async () => {
+    const small = await startVigil({
+      policy: inject("defaultBundlePath"),
+      args: ["--redact-max-bytes", "64"],
+    });
+    try {
+      const result = await vigilCli(
+        ["scan", join(dir, "README.md"), join(dir, "src")],
+        "",
+        small.baseUrl,
+      );
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe("");
+      expect(result.stderr).toContain(`vigil: ${join(dir, "src/deploy.sh")}: not scanned: `);
+      expect(result.stderr).toContain("over the redaction limit");
+      expect(result.stderr).not.toContain(token);
+    } finally {
+      await small.stop();
+      await removeDir(small.dataDir);
+    }
+  });
+
   it("exits 0 with no output when nothing is found", async () => {
     const result = await vigilCli(["scan", join(dir, "README.md")]);
     expect([result.code, result.stdout]).toEqual([0, ""]);

@@ -4,9 +4,13 @@ import { parseArgs } from "node:util";
 import { ContentKind, type Finding } from "../../../gen/vigil/v1/common_pb.js";
 import { ConfigError, describeError } from "../errors.js";
 import { toSarif } from "./sarif.js";
+import { placeFindings, scanPieces } from "./scan-pieces.js";
 import { isUnreachable, policyClient, serverUrl, unreachableExitCode } from "./server-client.js";
 
 type Print = (text: string, code: number, toStderr?: boolean) => number;
+
+/** `vigil scan` found nothing, but could not scan every file: not a clean result. */
+const incompleteExitCode = 2;
 
 /** Usage of `vigil redact` and `vigil scan`. */
 export const redactUsage = `Usage:
@@ -15,7 +19,9 @@ export const redactUsage = `Usage:
       (or all findings as JSON to FILE). --json treats the input as JSON, which stays JSON.
   vigil scan PATH... [--server URL] [--format text|json|sarif]
       reports what the server's redact plan would mask in files and directories; exits 1
-      when anything is found, 0 when nothing is.
+      when anything is found, 2 when nothing is but some file could not be scanned (named
+      on stderr), 0 when every file was scanned and nothing found. Large files are sent in
+      overlapping pieces of about 1 MB.
 
 The server comes from --server or VIGIL_SERVER (default http://127.0.0.1:8444). When it
 cannot be reached the command exits 3 and prints nothing on stdout: fail closed.
@@ -83,18 +89,36 @@ export async function runScan(
   if (positionals.length === 0) throw new ConfigError("scan: give at least one PATH");
   const client = policyClient(serverUrl(values.server, env));
   const results: { path: string; findings: Finding[] }[] = [];
+  const unscanned: string[] = [];
   try {
     for (const path of await filesUnder(positionals)) {
       const text = await readFile(path, "utf8");
-      const res = await client.redact({
-        content: { kind: ContentKind.LOG, name: path, body: { case: "text", value: text } },
-      });
-      if (res.findings.length > 0) results.push({ path, findings: res.findings });
+      const findings: Finding[] = [];
+      try {
+        // Large files go in overlapping pieces, each well under the server's message limit.
+        for (const piece of scanPieces(text)) {
+          const res = await client.redact({
+            content: {
+              kind: ContentKind.LOG,
+              name: path,
+              body: { case: "text", value: piece.text },
+            },
+          });
+          findings.push(...placeFindings(piece, res.findings));
+        }
+      } catch (error) {
+        if (isUnreachable(error)) throw error;
+        // One file the server refuses must not hide the others, nor pass as clean.
+        unscanned.push(`vigil: ${path}: not scanned: ${describeError(error)}`);
+        continue;
+      }
+      if (findings.length > 0) results.push({ path, findings });
     }
   } catch (error) {
     return failure(error, print);
   }
-  const found = results.some((r) => r.findings.length > 0) ? 1 : 0;
+  if (unscanned.length > 0) print(`${unscanned.join("\n")}\n`, 0, true);
+  const found = results.length > 0 ? 1 : unscanned.length > 0 ? incompleteExitCode : 0;
   if (values.format === "sarif")
     return print(`${JSON.stringify(toSarif(results), null, 2)}\n`, found);
   if (values.format === "json") {
