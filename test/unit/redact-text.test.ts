@@ -48,3 +48,24 @@ describe("createTextRedactor", () => {
     expect(text).toContain("jane.doe@example.org");
   });
 });
+
+describe("binary-looking input", () => {
+  it("masks a token inside random bytes and leaves every other character as it was", () => {
+    const redactor = createTextRedactor({ plan: defaultRedactPlan, fingerprintKey });
+    // Deterministic bytes: NULs, control characters, high bytes and invalid UTF-8 sequences.
+    const bytes = Buffer.from(
+      Array.from({ length: 64 * 1024 }, (_, i) => (i * 7919 + (i >> 3)) % 256),
+    );
+    for (const text of [bytes.toString("latin1"), bytes.toString("utf8")]) {
+      const middle = text.length >> 1;
+      const input = `${text.slice(0, middle)} ${githubToken} ${text.slice(middle)}`;
+      const { text: masked, findings } = redactor.redact(input);
+      expect(masked).not.toContain(githubToken);
+      expect(findings.map((f) => f.detector)).toContain("secret.github-pat");
+      const token = findings.find((f) => f.detector === "secret.github-pat");
+      expect(input.slice(token?.utf16Start, token?.utf16End)).toBe(githubToken);
+      expect(masked.startsWith(text.slice(0, middle))).toBe(true);
+      expect(masked.endsWith(text.slice(middle))).toBe(true);
+    }
+  });
+});
