@@ -109,6 +109,7 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<voi
     maxBytes: config.redaction.maxBytes,
     inlineMaxBytes: config.redaction.inlineMaxBytes,
     timeoutMs: config.redaction.timeoutMs,
+    metrics,
   });
 
   const server = await createVigilServer({

@@ -204,3 +204,19 @@ describe("a server started with a bad rules file", () => {
     await removeDir(dir);
   });
 });
+
+describe("redaction metrics", () => {
+  it("counts redactions by thread and outcome, refusals included", async () => {
+    const text = await (await fetch(`${vigil.baseUrl}/metrics`)).text();
+    const count = (labels: string) =>
+      Number(
+        new RegExp(`^vigil_redactions_total\\{${labels}\\} (\\d+)$`, "m").exec(text)?.[1] ?? 0,
+      );
+    // Each transport above masked a large log on a worker and was refused one oversized item.
+    expect(count('thread="worker",outcome="masked"')).toBeGreaterThanOrEqual(4);
+    expect(count('thread="main",outcome="masked"')).toBeGreaterThanOrEqual(4);
+    expect(count('thread="worker",outcome="too_large"')).toBeGreaterThanOrEqual(4);
+    expect(text).toMatch(/^vigil_redaction_seconds_count\{thread="worker"\} \d+$/m);
+    expect(text).not.toContain("acme_3f9a");
+  });
+});

@@ -19,6 +19,13 @@ export interface Metrics {
   policyEvaluationSeconds: Histogram<"thread">;
   /** Wasm instances replaced after growing past the memory bound or failing. */
   policyInstanceRecycles: Gauge;
+  /**
+   * Content items redacted, by thread (`main`, `worker`) and outcome (`masked`, `clean`,
+   * `blocked`, `too_large`, `timeout`, `overloaded`, `invalid`, `failed`).
+   */
+  redactions: Counter<"thread" | "outcome">;
+  /** Masking time per content item in seconds, including the hop to a worker. */
+  redactionSeconds: Histogram<"thread">;
 }
 
 /** Options for {@link createMetrics}. */
@@ -68,6 +75,19 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       help: "Policy evaluation latency, including the hop to a worker thread.",
       labelNames: ["thread"],
       buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5],
+      registers,
+    }),
+    redactions: new Counter({
+      name: "vigil_redactions_total",
+      help: "Content items redacted, by thread (main, worker) and outcome.",
+      labelNames: ["thread", "outcome"],
+      registers,
+    }),
+    redactionSeconds: new Histogram({
+      name: "vigil_redaction_seconds",
+      help: "Masking time per content item, including the hop to a worker thread.",
+      labelNames: ["thread"],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2, 10],
       registers,
     }),
     policyInstanceRecycles: new Gauge({

@@ -6,6 +6,7 @@ import {
   RedactionFailedError,
   RedactionTimeoutError,
 } from "../errors.js";
+import type { Metrics } from "../metrics/metrics.js";
 import type { PlannedRedaction, PolicyEngine } from "../policy/policy-engine.js";
 import type { RedactPlan, RedactPlanInput } from "../policy/redact-plan.js";
 import type { WorkerPool } from "../workers/worker-pool.js";
@@ -37,6 +38,8 @@ export interface ContentRedactorOptions {
   inlineMaxBytes?: number;
   /** A worker task taking longer is stopped and the call fails. Default 10 s. */
   timeoutMs?: number;
+  /** Where redaction counts and timings go. Default: not recorded. */
+  metrics?: Metrics | undefined;
 }
 
 /** Masks one content item as the policy's plan says. */
@@ -141,18 +144,38 @@ export function createContentRedactor(options: ContentRedactorOptions): ContentR
     async redact(content, field, registered, planInput) {
       const body = "json" in content ? content.json : content.text;
       const bytes = Buffer.byteLength(body, "utf8");
-      if (bytes > maxBytes) throw new ContentTooLargeError(field, bytes, maxBytes);
-      const { plan, provenance, source } = await planFor(planInput);
-      const masked =
-        pool && bytes > inlineMaxBytes
-          ? await onWorker(content, field, plan, registered, pool)
-          : maskContent(content, field, { plan, registered, customRules, fingerprintKey });
-      await checkFindings(
-        planInput,
-        source,
-        masked.findings.map((f) => f.detector),
-      );
-      return { ...masked, provenance };
+      const thread = pool && bytes > inlineMaxBytes ? "worker" : "main";
+      const started = performance.now();
+      try {
+        if (bytes > maxBytes) throw new ContentTooLargeError(field, bytes, maxBytes);
+        const { plan, provenance, source } = await planFor(planInput);
+        const masked =
+          pool && thread === "worker"
+            ? await onWorker(content, field, plan, registered, pool)
+            : maskContent(content, field, { plan, registered, customRules, fingerprintKey });
+        await checkFindings(
+          planInput,
+          source,
+          masked.findings.map((f) => f.detector),
+        );
+        options.metrics?.redactions.inc({ thread, outcome: masked.modified ? "masked" : "clean" });
+        return { ...masked, provenance };
+      } catch (error) {
+        options.metrics?.redactions.inc({ thread, outcome: outcomeOf(error) });
+        throw error;
+      } finally {
+        options.metrics?.redactionSeconds.observe({ thread }, (performance.now() - started) / 1000);
+      }
     },
   };
+}
+
+/** The metric outcome for a redaction that failed. */
+function outcomeOf(error: unknown): string {
+  if (error instanceof RedactionBlockedError) return "blocked";
+  if (error instanceof ContentTooLargeError) return "too_large";
+  if (error instanceof RedactionTimeoutError) return "timeout";
+  if (error instanceof OverloadedError) return "overloaded";
+  if (error instanceof InvalidInputError) return "invalid";
+  return "failed";
 }
