@@ -171,6 +171,11 @@ describe("custom rules in plans and server config", () => {
       custom_rules: customRules,
     });
 
+  const serverRules = customRuleSet(
+    [rule({ id: "acme-api-token", regex: "acme_[0-9a-f]{32}" })],
+    "server.toml",
+  );
+
   it("masks with rules the plan carries, beside the server's own", () => {
     const plan = planWithRules([
       { id: "ticket-key", regex: "\\bTK-([A-Z0-9]{16})\\b", secret_group: 1 },
@@ -178,10 +183,7 @@ describe("custom rules in plans and server config", () => {
     const redactor = createTextRedactor({
       plan,
       fingerprintKey,
-      customRules: customRuleSet(
-        [rule({ id: "acme-api-token", regex: "acme_[0-9a-f]{32}" })],
-        "server.toml",
-      ),
+      customRules: serverRules,
     });
     const { text, findings } = redactor.redact(`key TK-ABCD1234EFGH5678 and ${acmeToken}`);
     expect(text).toBe("key TK-[REDACTED:ticket-key] and [REDACTED:acme-api-token]");
@@ -199,10 +201,7 @@ describe("custom rules in plans and server config", () => {
     const redactor = createTextRedactor({
       plan,
       fingerprintKey,
-      customRules: customRuleSet(
-        [rule({ id: "acme-api-token", regex: "acme_[0-9a-f]{32}" })],
-        "server.toml",
-      ),
+      customRules: serverRules,
     });
     expect(redactor.redact(acmeToken).findings).toEqual([]);
   });
