@@ -15,7 +15,6 @@ import { defaultRedactPlan } from "../server/src/policy/redact-plan.js";
 import { maskJson } from "../server/src/redact/mask-json.js";
 import { createTextRedactor, type TextRedactor } from "../server/src/redact/redact-text.js";
 import { removeDir, startVigil } from "../test/support/vigil-process.js";
-import { type LoadResult, load, row } from "./load.js";
 import {
   type Corpus,
   type CorpusFile,
@@ -24,7 +23,8 @@ import {
   generateFile,
   type JsonPlace,
   promptWithTwoSecrets,
-} from "./redact-corpus.js";
+} from "./corpus/corpus.js";
+import { type LoadResult, load, row } from "./load.js";
 
 /** Masking speed over the files of one kind (or `all`). MB are 10^6 bytes of UTF-8. */
 export interface KindThroughput {
