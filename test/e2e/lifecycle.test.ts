@@ -90,10 +90,16 @@ describe("durability", () => {
 });
 
 describe("secrets", () => {
-  it("writes no content or registered secret value to LMDB or the logs", async () => {
+  it("writes no planted or registered secret value to LMDB or the logs", async () => {
     const vigil = await start({ policy: inject("defaultBundlePath") });
-    const planted = "sk-live-PLANTED-4f9a2c7e1b8d3a6f0e5c9b2a";
+    // Authorize keeps content as metadata only, whatever it is.
+    const unrecognisable = "sk-live-PLANTED-4f9a2c7e1b8d3a6f0e5c9b2a";
+    // Record stores content masked: these are formats the detectors know.
+    const githubToken = `ghp_${"Zq8rT2vX9kLm4nPs7wYb3cHd6fJg1aEuR5tQ"}`;
+    const awsKeyId = "AKIAZ7Q3M5N2P4R6T3V4";
+    const dbPassword = "Xk2#pQ9$vL4!mR7w";
     const registered = "hunter2-REGISTERED-9c1e7a3b5d";
+    const registeredBase64 = Buffer.from(`svc:${registered}`).toString("base64");
     const client = policyClient(vigil);
     const request = ordinaryRead();
     request.action = "llm.complete";
@@ -102,21 +108,42 @@ describe("secrets", () => {
         $typeName: "vigil.v1.Content",
         kind: ContentKind.PROMPT,
         name: "prompt",
-        body: { case: "text", value: `use ${planted} please` },
+        body: { case: "text", value: `use ${unrecognisable} please` },
       },
     ];
     await client.authorize(request);
-    await client.record({
+    const recorded = await client.record({
       event: {
         kind: RecordEventKind.REQUEST,
         principal: request.principal,
         content: {
           kind: ContentKind.PROMPT,
-          body: { case: "json", value: JSON.stringify({ key: planted }) },
+          body: {
+            case: "json",
+            value: JSON.stringify({
+              messages: [
+                { role: "user", content: `deploy with ${githubToken} and ${awsKeyId}` },
+                {
+                  role: "tool",
+                  content: `DB_PASSWORD="${dbPassword}"\nAuthorization: Basic ${registeredBase64}`,
+                },
+              ],
+              note: `the service password is ${registered}`,
+            }),
+          },
         },
       },
       registeredSecrets: [{ name: "DB", value: { case: "text", value: registered } }],
     });
+    expect(recorded.findings.map((f) => f.detectorId).sort()).toEqual(
+      [
+        "registered",
+        "registered",
+        "secret.aws-access-key-id",
+        "secret.generic-assignment",
+        "secret.github-pat",
+      ].sort(),
+    );
     expect(await vigil.stop()).toBe(0);
 
     const files = await readdir(vigil.dataDir, { recursive: true, withFileTypes: true });
@@ -124,14 +151,22 @@ describe("secrets", () => {
       files.filter((f) => f.isFile()).map((f) => readFile(join(f.parentPath, f.name))),
     );
     expect(contents.length).toBeGreaterThan(0);
+    const planted = [
+      unrecognisable,
+      githubToken,
+      awsKeyId,
+      dbPassword,
+      registered,
+      registeredBase64,
+    ];
     for (const bytes of contents) {
-      expect(bytes.includes(planted)).toBe(false);
-      expect(bytes.includes(registered)).toBe(false);
+      for (const value of planted) expect(bytes.includes(value), value).toBe(false);
     }
+    // The masked content is stored: the placeholders are in the audit store.
+    expect(contents.some((bytes) => bytes.includes("[REDACTED:github-pat]"))).toBe(true);
     const logged = vigil.output.join("\n");
     expect(logged).toContain('"msg":"authorize"');
-    expect(logged).not.toContain(planted);
-    expect(logged).not.toContain(registered);
+    for (const value of planted) expect(logged).not.toContain(value);
   });
 });
 

@@ -3,8 +3,8 @@ import { fileURLToPath } from "node:url";
 import { Code, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { ContentKind } from "../../gen/vigil/v1/common_pb.js";
-import { PolicyService } from "../../gen/vigil/v1/policy_service_pb.js";
+import { ContentKind, PrincipalKind } from "../../gen/vigil/v1/common_pb.js";
+import { PolicyService, RecordEventKind } from "../../gen/vigil/v1/policy_service_pb.js";
 import { expectConnectError } from "../support/connect-error.js";
 import { transportCases } from "../support/transports.js";
 import { removeDir, startVigil, type VigilProcess } from "../support/vigil-process.js";
@@ -96,6 +96,27 @@ describe.each(transportCases)("Redact bounds and custom rules over $name", (tran
     }
     const after = await client(true).redact(prompt(`gh=${githubToken}`));
     expect(after.content?.body.value).toBe("gh=[REDACTED:github-pat]");
+  });
+});
+
+describe("Record bounds", () => {
+  it("refuses event content over --redact-max-bytes with ResourceExhausted and records nothing", async () => {
+    const client = createClient(PolicyService, createGrpcTransport({ baseUrl: vigil.baseUrl }));
+    const principal = { id: "ci-job-1", kind: PrincipalKind.CI_JOB };
+    const before = await client.record({ event: { kind: RecordEventKind.REQUEST, principal } });
+    const error = await expectConnectError(
+      client.record({
+        event: {
+          kind: RecordEventKind.REQUEST,
+          principal,
+          content: prompt(`${githubToken} ${"x".repeat(2 * mib)}`).content,
+        },
+      }),
+    );
+    expect(error.code).toBe(Code.ResourceExhausted);
+    expect(error.rawMessage).toMatch(/^event\.content: \d+ bytes is over the redaction limit/);
+    const after = await client.record({ event: { kind: RecordEventKind.REQUEST, principal } });
+    expect(after.sequence).toBe(before.sequence + 1n);
   });
 });
 

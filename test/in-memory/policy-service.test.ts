@@ -427,20 +427,62 @@ describe("Record", () => {
     });
   });
 
-  it("stores event content as metadata only", async () => {
+  it("stores event content masked with the audit plan and answers with the findings", async () => {
     const { client, store } = await startService();
     const res = await client.record({
       event: event({
         kind: RecordEventKind.OUTPUT,
         content: create(ContentSchema, {
           kind: ContentKind.LOG,
-          body: { case: "text", value: "password=hunter2" },
+          body: { case: "text", value: "password=Xk2#pQ9$vL4!mR7w sent to jane.doe@example.org" },
         }),
       }),
     });
-    expect(store.get(res.recordId)?.contents).toEqual([
-      expect.objectContaining({ stored: false, originalLength: 16n, body: { case: undefined } }),
+    expect(res.findings.map((f) => f.detectorId)).toEqual([
+      "secret.generic-assignment",
+      "pii.email",
     ]);
+    const [stored] = store.get(res.recordId)?.contents ?? [];
+    expect(stored).toMatchObject({ stored: true, originalLength: 54n });
+    // The audit plan replaces secrets and fingerprints personal data.
+    expect(stored?.body).toEqual({
+      case: "text",
+      value: expect.stringMatching(
+        /^password=\[REDACTED:generic-assignment\] sent to \[HMAC:[0-9a-f]{16}\]$/,
+      ),
+    });
+    expect(store.get(res.recordId)?.findings).toEqual(res.findings);
+  });
+
+  it("scrubs registered values, also in base64, and refuses short ones", async () => {
+    const { client, store } = await startService();
+    const secret = "svc-Passw0rd-7Qx!";
+    const res = await client.record({
+      event: event({
+        content: create(ContentSchema, {
+          kind: ContentKind.COMMAND,
+          body: {
+            case: "text",
+            value: `curl -u ${Buffer.from(`svc:${secret}`).toString("base64")}`,
+          },
+        }),
+      }),
+      registeredSecrets: [{ name: "svc", value: { case: "text", value: secret } }],
+    });
+    expect(res.findings.map((f) => f.detectorId)).toEqual(["registered"]);
+    expect(
+      JSON.stringify(store.get(res.recordId)?.contents, (_, v) => (typeof v === "bigint" ? 0 : v)),
+    ).not.toContain(Buffer.from(`svc:${secret}`).toString("base64"));
+    const error = await expectConnectError(
+      client.record({
+        event: event(),
+        registeredSecrets: [{ name: "pin", value: { case: "text", value: "1234" } }],
+      }),
+    );
+    expect(error.code).toBe(Code.InvalidArgument);
+    expect(error.rawMessage).toMatch(
+      /^registered_secrets\[0\]\.text: is shorter than 8 characters/,
+    );
   });
 
   it.each([
@@ -457,6 +499,33 @@ describe("Record", () => {
 });
 
 describe("RecordStream", () => {
+  it("masks each event, keeping values registered earlier in the stream in force", async () => {
+    const { client, store } = await startService();
+    const secret = "ssh-deploy-Passphrase-42";
+    const output = (value: string) =>
+      event({
+        kind: RecordEventKind.OUTPUT,
+        content: create(ContentSchema, { kind: ContentKind.LOG, body: { case: "text", value } }),
+      });
+    const res = await client.recordStream(
+      stream([
+        {
+          event: output("starting session"),
+          registeredSecrets: [{ name: "deploy", value: { case: "text" as const, value: secret } }],
+        },
+        { event: output(`echo ${secret}`) },
+        { event: output(`token ${"ghp_Zq8rT2vX9kLm4nPs7wYb3cHd6fJg1aEuR5tQ"}`) },
+      ]),
+    );
+    const bodies = res.recordIds.map((id) => store.get(id)?.contents[0]?.body.value);
+    expect(bodies).toEqual([
+      "starting session",
+      "echo [REDACTED:registered]",
+      "token [REDACTED:github-pat]",
+    ]);
+    expect(res.lastSequence - res.firstSequence).toBe(2n);
+  });
+
   it("records N events under N consecutive sequences, in stream order", async () => {
     const { client, store } = await startService();
     const kinds = [

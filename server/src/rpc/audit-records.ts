@@ -12,10 +12,11 @@ import type { Content } from "../../../gen/vigil/v1/common_pb.js";
 import type { AuthorizeRequest, RecordEvent } from "../../../gen/vigil/v1/policy_service_pb.js";
 import type { PolicyDecision } from "../policy/policy-decision.js";
 import { toDecision, toObligations, toProvenance, toReasons } from "./decision-mapping.js";
+import type { RecordedEventContent } from "./record-content.js";
 
 /**
- * Content as the audit log keeps it: kind, name and size only. Bodies are not stored until
- * server-side redaction can mask them first, so no raw secret reaches disk.
+ * Content as metadata only: kind, name and size. Authorize keeps its contents this way (it
+ * decides, it does not store), and so does Record when the plan refuses the content.
  */
 export function contentMetadata(content: Content): RecordedContent {
   const body = content.body.value ?? "";
@@ -56,9 +57,10 @@ export function decisionRecord(
   });
 }
 
-/** The audit record of a Record or RecordStream event. */
+/** The audit record of a Record or RecordStream event, its content already masked. */
 export function eventRecord(
   event: RecordEvent,
+  recorded: RecordedEventContent,
   caller: Caller,
   id: string,
   time: Date,
@@ -76,7 +78,9 @@ export function eventRecord(
     eventKind: event.kind,
     decisionId: event.decisionId,
     occurredAt: event.occurredAt ?? timestampFromDate(time),
-    contents: event.content ? [contentMetadata(event.content)] : [],
+    contents: recorded.contents,
+    findings: recorded.findings,
+    reasons: recorded.reasons,
     attributes: event.attributes,
   });
 }

@@ -9,16 +9,19 @@ import {
   RecordResponseSchema,
   RecordStreamResponseSchema,
 } from "../../../gen/vigil/v1/policy_service_pb.js";
-import type { AuditStore } from "../audit/audit-store.js";
+import type { AppendReceipt, AuditStore } from "../audit/audit-store.js";
 import { InvalidInputError } from "../errors.js";
 import type { Logger } from "../logging/logger.js";
 import type { PolicyEngine } from "../policy/policy-engine.js";
 import { buildAuthorizeInput } from "../policy/policy-input.js";
 import type { ContentRedactor } from "../redact/content-redactor.js";
+import type { RegisteredValue } from "../redact/registered-values.js";
 import { decisionRecord, eventRecord } from "./audit-records.js";
 import { callerOf } from "./caller.js";
 import { toAuthorizeResponse } from "./decision-mapping.js";
+import { recordedContent } from "./record-content.js";
 import { createRedactCall, createRedactStreamCall } from "./redact-call.js";
+import { registeredValues } from "./redact-input.js";
 import { requirePrincipal, requireResource, requireText } from "./request-validation.js";
 
 /** Dependencies of {@link createPolicyService}. */
@@ -46,11 +49,27 @@ export function createPolicyService(deps: PolicyServiceDeps): ServiceImpl<typeof
     return event;
   };
 
-  const appendEvent = async (event: RecordEvent, context: HandlerContext) => {
+  /**
+   * Masks the event's content, then fixes its place in the chain. The returned `receipt`
+   * settles once the entry is durable; callers that must keep order await `queued` first.
+   */
+  const queueEvent = async (
+    event: RecordEvent,
+    field: string,
+    registered: readonly RegisteredValue[],
+    context: HandlerContext,
+  ) => {
     const id = uuidv7();
     const time = now();
-    const receipt = await store.append(eventRecord(event, callerOf(context), id, time));
-    return { id, time, receipt };
+    const caller = callerOf(context);
+    const recorded = await recordedContent(event, field, {
+      redactor: deps.redactor,
+      registered,
+      caller,
+      now: time,
+    });
+    const receipt = store.append(eventRecord(event, recorded, caller, id, time));
+    return { id, time, receipt, findings: recorded.findings };
   };
 
   return {
@@ -90,23 +109,33 @@ export function createPolicyService(deps: PolicyServiceDeps): ServiceImpl<typeof
 
     async record(request, context) {
       const event = validateEvent(request.event, "event");
-      const { id, time, receipt } = await appendEvent(event, context);
+      const registered = registeredValues(request.registeredSecrets, "registered_secrets");
+      const queued = await queueEvent(event, "event", registered, context);
+      const receipt = await queued.receipt;
       return create(RecordResponseSchema, {
-        recordId: id,
+        recordId: queued.id,
         sequence: receipt.sequence,
         chainHash: receipt.hash,
-        recordedAt: timestampFromDate(time),
+        findings: queued.findings,
+        recordedAt: timestampFromDate(queued.time),
       });
     },
 
     async recordStream(requests, context) {
-      // append() fixes each event's place in the chain synchronously, so events are queued in
-      // stream order and share group commits; the answer waits until all of them are durable.
-      const pending: ReturnType<typeof appendEvent>[] = [];
+      // Each event is masked, then append() fixes its place in the chain synchronously: events
+      // keep stream order and share group commits; the answer waits until all are durable.
+      const pending: Promise<{ id: string; receipt: AppendReceipt }>[] = [];
+      const registered: RegisteredValue[] = [];
       try {
         for await (const request of requests) {
-          const event = validateEvent(request.event, `events[${pending.length}].event`);
-          const append = appendEvent(event, context);
+          const field = `events[${pending.length}]`;
+          const event = validateEvent(request.event, `${field}.event`);
+          // Values registered on earlier messages stay in force for the rest of the stream.
+          registered.push(
+            ...registeredValues(request.registeredSecrets, `${field}.registered_secrets`),
+          );
+          const queued = await queueEvent(event, `${field}.event`, [...registered], context);
+          const append = queued.receipt.then((receipt) => ({ id: queued.id, receipt }));
           append.catch(() => undefined); // surfaced by Promise.all below
           pending.push(append);
         }

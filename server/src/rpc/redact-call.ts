@@ -1,13 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import type { HandlerContext } from "@connectrpc/connect";
 import { v7 as uuidv7 } from "uuid";
-import type { Caller } from "../../../gen/vigil/v1/audit_pb.js";
-import {
-  type Content,
-  type ContentKind,
-  ContentSchema,
-  type RegisteredSecret,
-} from "../../../gen/vigil/v1/common_pb.js";
+import { ContentSchema } from "../../../gen/vigil/v1/common_pb.js";
 import {
   type RedactRequest,
   type RedactResponse,
@@ -17,17 +11,12 @@ import {
   RedactStreamResponseSchema,
 } from "../../../gen/vigil/v1/policy_service_pb.js";
 import { ContentTooLargeError, InvalidInputError } from "../errors.js";
-import { contentKindName, principalInput, resourceInput } from "../policy/policy-input.js";
-import type { RedactPlanInput } from "../policy/redact-plan.js";
-import type { ContentRedactor, RedactableContent } from "../redact/content-redactor.js";
+import type { ContentRedactor } from "../redact/content-redactor.js";
 import type { TextFinding } from "../redact/mask-text.js";
-import type { RegisteredValue } from "../redact/registered-values.js";
 import { createStreamRedactor } from "../redact/stream-redactor.js";
 import { callerOf } from "./caller.js";
+import { redactPlanInput, registeredValues, requireContent } from "./redact-input.js";
 import { toFinding } from "./redact-mapping.js";
-
-/** Registered values shorter than this would mask every occurrence of a short string. */
-const minRegisteredLength = 8;
 
 /**
  * Stream chunks are masked on the event loop as they arrive, so each is bounded; model output
@@ -66,57 +55,6 @@ export function createRedactCall(deps: {
         bundleDigest: result.provenance.digest,
       },
     });
-  };
-}
-
-function requireContent(content: Content | undefined, field: string): RedactableContent {
-  if (!content) throw new InvalidInputError(field, "is required");
-  switch (content.body.case) {
-    case "text":
-      return { text: content.body.value };
-    case "json":
-      return { json: content.body.value };
-    default:
-      throw new InvalidInputError(field, "one of text or json is required");
-  }
-}
-
-function registeredValues(secrets: readonly RegisteredSecret[], prefix: string): RegisteredValue[] {
-  return secrets.map((secret, i) => {
-    const field = `${prefix}[${i}]`;
-    if (!secret.name) throw new InvalidInputError(`${field}.name`, "is required");
-    if (secret.value.case === undefined) {
-      throw new InvalidInputError(field, "one of text or json is required");
-    }
-    const value = secret.value.value;
-    if (secret.value.case === "text" && [...value].length < minRegisteredLength) {
-      throw new InvalidInputError(
-        `${field}.text`,
-        `is shorter than ${minRegisteredLength} characters; registering it would mask every occurrence of a short string`,
-      );
-    }
-    return { name: secret.name, value };
-  });
-}
-
-/** The plan input from what a Redact or RedactStream start says about the content. */
-function redactPlanInput(
-  request: Pick<RedactRequest, "principal" | "action" | "resource">,
-  kind: ContentKind,
-  name: string | undefined,
-  at: { caller: Caller; now: Date },
-): RedactPlanInput {
-  const { caller, now } = at;
-  return {
-    caller: { id: caller.id, method: caller.method, roles: [...caller.roles], peer: caller.peer },
-    principal: principalInput(request.principal),
-    action: request.action,
-    resource: resourceInput(request.resource),
-    target: contentKindName(kind),
-    // The library derives the destination from the target until the contract carries one.
-    destination: "",
-    content_names: name ? [name] : [],
-    time: { unix_ms: now.getTime(), rfc3339: now.toISOString() },
   };
 }
 
