@@ -330,6 +330,90 @@ describe("Redact", () => {
     expect(JSON.stringify(toJson(RedactResponseSchema, res))).not.toContain(token);
   });
 
+  it("records each redaction durably: who, what was found, never the content", async () => {
+    const { client, store } = await startService();
+    const res = await client.redact({
+      content: {
+        kind: ContentKind.LOG,
+        name: "build.log",
+        body: { case: "text", value: `t=${token}` },
+      },
+      principal: { id: "ci-job-9", kind: PrincipalKind.CI_JOB },
+      action: "log.ship",
+      sessionId: "run-42",
+    });
+    const record = store.get(res.redactionId);
+    expect(record).toMatchObject({
+      kind: AuditRecordKind.REDACTION,
+      action: "log.ship",
+      sessionId: "run-42",
+      decision: Decision.ALLOW,
+      principal: { id: "ci-job-9" },
+      policy: { entrypoint: "vigil/redact/plan" },
+    });
+    expect(record?.contents).toEqual([
+      expect.objectContaining({
+        name: "build.log",
+        originalLength: 42n,
+        stored: false,
+        body: { case: undefined },
+      }),
+    ]);
+    expect(record?.findings).toEqual(res.findings);
+    expect(store.head().sequence).toBe(1n);
+  });
+
+  it("records a refusal with the plan's reasons, and a stream once, with all its findings", async () => {
+    const { client, store } = await startService();
+    const pem = [
+      "-----BEGIN PRIVATE KEY-----",
+      ...Array.from(
+        { length: 4 },
+        () => "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7abcdefghijkl",
+      ),
+      "-----END PRIVATE KEY-----",
+    ].join("\n");
+    const toModel = {
+      principal: { id: "agent-7", kind: PrincipalKind.AGENT },
+      action: "llm.complete",
+      resource: { kind: "llm", id: "openai:gpt-4o" },
+    };
+    const error = await expectConnectError(
+      client.redact({
+        ...toModel,
+        content: { kind: ContentKind.PROMPT, body: { case: "text", value: pem } },
+      }),
+    );
+    expect(error.code).toBe(Code.PermissionDenied);
+    const refused = store.getBySequence(1n);
+    expect(refused).toMatchObject({ kind: AuditRecordKind.REDACTION, decision: Decision.DENY });
+    expect(refused?.reasons.map((r) => r.code)).toEqual([
+      "private_key_to_external_llm",
+      "redact_llm",
+    ]);
+
+    const replies = client.redactStream(
+      stream([
+        { frame: { case: "start" as const, value: { ...toModel, kind: ContentKind.COMPLETION } } },
+        { frame: { case: "chunk" as const, value: `first ${token} ` } },
+        { frame: { case: "chunk" as const, value: `then ${token}` } },
+      ]),
+    );
+    const chunks: string[] = [];
+    for await (const reply of replies) chunks.push(reply.chunk);
+    expect(chunks.join("")).toBe("first [REDACTED:github-pat] then [REDACTED:github-pat]");
+    const streamed = store.getBySequence(2n);
+    expect(streamed).toMatchObject({ kind: AuditRecordKind.REDACTION, decision: Decision.ALLOW });
+    expect(streamed?.findings.map((f) => f.detectorId)).toEqual([
+      "secret.github-pat",
+      "secret.github-pat",
+    ]);
+    expect(streamed?.contents[0]?.originalLength).toBe(
+      BigInt(`first ${token} then ${token}`.length),
+    );
+    expect(store.head().sequence).toBe(2n);
+  });
+
   it("keeps JSON content valid JSON and masks registered values in their encodings", async () => {
     const { client } = await startService();
     const password = "s3rv1ce-Acc0unt-P4ss!";

@@ -8,7 +8,16 @@ import {
   type RecordedContent,
   RecordedContentSchema,
 } from "../../../gen/vigil/v1/audit_pb.js";
-import type { Content } from "../../../gen/vigil/v1/common_pb.js";
+import {
+  type Content,
+  type ContentKind,
+  Decision,
+  type Finding,
+  type PolicyProvenance,
+  type Principal,
+  type Reason,
+  type Resource,
+} from "../../../gen/vigil/v1/common_pb.js";
 import type { AuthorizeRequest, RecordEvent } from "../../../gen/vigil/v1/policy_service_pb.js";
 import type { PolicyDecision } from "../policy/policy-decision.js";
 import { toDecision, toObligations, toProvenance, toReasons } from "./decision-mapping.js";
@@ -82,5 +91,59 @@ export function eventRecord(
     findings: recorded.findings,
     reasons: recorded.reasons,
     attributes: event.attributes,
+  });
+}
+
+/** What a Redact or RedactStream call did, for its audit record. */
+export interface RedactionOutcome {
+  kind: ContentKind;
+  name: string;
+  /** UTF-8 bytes of content received. */
+  bytes: number;
+  findings: Finding[];
+  /** The plan's reasons when it refused the content; empty when the content was masked. */
+  refused: Reason[];
+  policy: PolicyProvenance | undefined;
+}
+
+/**
+ * The audit record of a Redact call: who asked, about what, what was found and whether the
+ * plan refused it. The content itself is never kept: the caller has it, masked.
+ */
+export function redactionRecord(
+  request: {
+    principal?: Principal | undefined;
+    action: string;
+    resource?: Resource | undefined;
+    sessionId: string;
+    requestId?: string;
+  },
+  outcome: RedactionOutcome,
+  caller: Caller,
+  id: string,
+  time: Date,
+): AuditRecord {
+  return create(AuditRecordSchema, {
+    id,
+    time: timestampFromDate(time),
+    kind: AuditRecordKind.REDACTION,
+    caller,
+    principal: request.principal,
+    action: request.action,
+    resource: request.resource,
+    sessionId: request.sessionId,
+    requestId: request.requestId ?? "",
+    decision: outcome.refused.length > 0 ? Decision.DENY : Decision.ALLOW,
+    reasons: outcome.refused,
+    ...(outcome.policy ? { policy: outcome.policy } : {}),
+    contents: [
+      create(RecordedContentSchema, {
+        kind: outcome.kind,
+        name: outcome.name,
+        originalLength: BigInt(outcome.bytes),
+        stored: false,
+      }),
+    ],
+    findings: outcome.findings,
   });
 }

@@ -103,9 +103,9 @@ export function createPolicyService(deps: PolicyServiceDeps): ServiceImpl<typeof
       return toAuthorizeResponse(request, decision, decisionId, decidedAt, receipt);
     },
 
-    redact: createRedactCall({ redactor: deps.redactor, now }),
+    redact: createRedactCall({ redactor: deps.redactor, store, now }),
 
-    redactStream: createRedactStreamCall({ redactor: deps.redactor, now }),
+    redactStream: createRedactStreamCall({ redactor: deps.redactor, store, now }),
 
     async record(request, context) {
       const event = validateEvent(request.event, "event");
