@@ -37,6 +37,36 @@ export function contentMetadata(content: Content): RecordedContent {
   });
 }
 
+/** What every request says about who and what: the common head of each record kind. */
+interface RequestSubject {
+  principal?: Principal | undefined;
+  action: string;
+  resource?: Resource | undefined;
+  sessionId: string;
+  requestId?: string;
+}
+
+/** The fields every audit record starts with. */
+function recordHead(
+  kind: AuditRecordKind,
+  request: RequestSubject,
+  caller: Caller,
+  id: string,
+  time: Date,
+) {
+  return {
+    id,
+    time: timestampFromDate(time),
+    kind,
+    caller,
+    principal: request.principal,
+    action: request.action,
+    resource: request.resource,
+    sessionId: request.sessionId,
+    requestId: request.requestId ?? "",
+  };
+}
+
 /** The audit record of an Authorize decision. */
 export function decisionRecord(
   request: AuthorizeRequest,
@@ -46,16 +76,8 @@ export function decisionRecord(
   time: Date,
 ): AuditRecord {
   return create(AuditRecordSchema, {
-    id,
-    time: timestampFromDate(time),
-    kind: AuditRecordKind.DECISION,
-    caller,
-    principal: request.principal,
-    action: request.action,
-    resource: request.resource,
+    ...recordHead(AuditRecordKind.DECISION, request, caller, id, time),
     secrets: request.secrets,
-    sessionId: request.sessionId,
-    requestId: request.requestId,
     decision: toDecision(decision.outcome),
     reasons: toReasons(decision),
     obligations: toObligations(decision.obligations),
@@ -75,15 +97,7 @@ export function eventRecord(
   time: Date,
 ): AuditRecord {
   return create(AuditRecordSchema, {
-    id,
-    time: timestampFromDate(time),
-    kind: AuditRecordKind.EVENT,
-    caller,
-    principal: event.principal,
-    action: event.action,
-    resource: event.resource,
-    sessionId: event.sessionId,
-    requestId: event.requestId,
+    ...recordHead(AuditRecordKind.EVENT, event, caller, id, time),
     eventKind: event.kind,
     decisionId: event.decisionId,
     occurredAt: event.occurredAt ?? timestampFromDate(time),
@@ -111,28 +125,14 @@ export interface RedactionOutcome {
  * plan refused it. The content itself is never kept: the caller has it, masked.
  */
 export function redactionRecord(
-  request: {
-    principal?: Principal | undefined;
-    action: string;
-    resource?: Resource | undefined;
-    sessionId: string;
-    requestId?: string;
-  },
+  request: RequestSubject,
   outcome: RedactionOutcome,
   caller: Caller,
   id: string,
   time: Date,
 ): AuditRecord {
   return create(AuditRecordSchema, {
-    id,
-    time: timestampFromDate(time),
-    kind: AuditRecordKind.REDACTION,
-    caller,
-    principal: request.principal,
-    action: request.action,
-    resource: request.resource,
-    sessionId: request.sessionId,
-    requestId: request.requestId ?? "",
+    ...recordHead(AuditRecordKind.REDACTION, request, caller, id, time),
     decision: outcome.refused.length > 0 ? Decision.DENY : Decision.ALLOW,
     reasons: outcome.refused,
     ...(outcome.policy ? { policy: outcome.policy } : {}),

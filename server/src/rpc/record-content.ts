@@ -1,9 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import {
-  type Caller,
-  type RecordedContent,
-  RecordedContentSchema,
-} from "../../../gen/vigil/v1/audit_pb.js";
+import type { Caller, RecordedContent } from "../../../gen/vigil/v1/audit_pb.js";
 import type { Finding, Reason } from "../../../gen/vigil/v1/common_pb.js";
 import { ReasonSchema } from "../../../gen/vigil/v1/common_pb.js";
 import type { RecordEvent } from "../../../gen/vigil/v1/policy_service_pb.js";
@@ -11,7 +7,7 @@ import { RedactionBlockedError } from "../errors.js";
 import type { ContentRedactor } from "../redact/content-redactor.js";
 import type { RegisteredValue } from "../redact/registered-values.js";
 import { contentMetadata } from "./audit-records.js";
-import { redactPlanInput, requireContent } from "./redact-input.js";
+import { contentBody, redactPlanInput, requireContent } from "./redact-input.js";
 import { toFinding } from "./redact-mapping.js";
 
 /** An event's content as the audit log will keep it, and what was masked to get there. */
@@ -49,19 +45,11 @@ export async function recordedContent(
   });
   try {
     const masked = await deps.redactor.redact(body, `${field}.content`, deps.registered, planInput);
+    const stored = contentMetadata(content);
+    stored.body = contentBody(masked.content);
+    stored.stored = true;
     return {
-      contents: [
-        create(RecordedContentSchema, {
-          kind: content.kind,
-          name: content.name,
-          originalLength: contentMetadata(content).originalLength,
-          body:
-            "json" in masked.content
-              ? { case: "json", value: masked.content.json }
-              : { case: "text", value: masked.content.text },
-          stored: true,
-        }),
-      ],
+      contents: [stored],
       findings: masked.findings.map(toFinding),
       reasons: [],
     };

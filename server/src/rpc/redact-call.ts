@@ -24,7 +24,7 @@ import type { TextFinding } from "../redact/mask-text.js";
 import { createStreamRedactor } from "../redact/stream-redactor.js";
 import { redactionRecord } from "./audit-records.js";
 import { callerOf } from "./caller.js";
-import { redactPlanInput, registeredValues, requireContent } from "./redact-input.js";
+import { contentBody, redactPlanInput, registeredValues, requireContent } from "./redact-input.js";
 import { toFinding } from "./redact-mapping.js";
 
 /**
@@ -93,10 +93,7 @@ export function createRedactCall(
       content: create(ContentSchema, {
         kind: request.content?.kind ?? 0,
         name: request.content?.name ?? "",
-        body:
-          "json" in result.content
-            ? { case: "json", value: result.content.json }
-            : { case: "text", value: result.content.text },
+        body: contentBody(result.content),
       }),
       findings,
       modified: result.modified,

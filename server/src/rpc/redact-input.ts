@@ -70,3 +70,12 @@ export function redactPlanInput(
     time: { unix_ms: now.getTime(), rfc3339: now.toISOString() },
   };
 }
+
+/** Masked content back in the wire's `body` oneof, in the form it came in. */
+export function contentBody(
+  content: RedactableContent,
+): { case: "json"; value: string } | { case: "text"; value: string } {
+  return "json" in content
+    ? { case: "json", value: content.json }
+    : { case: "text", value: content.text };
+}
