@@ -18,7 +18,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file vigil/v1/audit.proto.
  */
 export const file_vigil_v1_audit: GenFile = /*@__PURE__*/
-  fileDesc("ChR2aWdpbC92MS9hdWRpdC5wcm90bxIIdmlnaWwudjEiQQoGQ2FsbGVyEgoKAmlkGAEgASgJEg4KBm1ldGhvZBgCIAEoCRINCgVyb2xlcxgDIAMoCRIMCgRwZWVyGAQgASgJIpUBCg9SZWNvcmRlZENvbnRlbnQSIwoEa2luZBgBIAEoDjIVLnZpZ2lsLnYxLkNvbnRlbnRLaW5kEgwKBG5hbWUYAiABKAkSDgoEdGV4dBgDIAEoCUgAEg4KBGpzb24YBCABKAlIABIXCg9vcmlnaW5hbF9sZW5ndGgYBSABKAQSDgoGc3RvcmVkGAYgASgIQgYKBGJvZHkilgYKC0F1ZGl0UmVjb3JkEgoKAmlkGAEgASgJEhAKCHNlcXVlbmNlGAIgASgEEigKBHRpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEicKBGtpbmQYBCABKA4yGS52aWdpbC52MS5BdWRpdFJlY29yZEtpbmQSIAoGY2FsbGVyGAUgASgLMhAudmlnaWwudjEuQ2FsbGVyEiYKCXByaW5jaXBhbBgGIAEoCzITLnZpZ2lsLnYxLlByaW5jaXBhbBIOCgZhY3Rpb24YByABKAkSJAoIcmVzb3VyY2UYCCABKAsyEi52aWdpbC52MS5SZXNvdXJjZRIkCgdzZWNyZXRzGAkgAygLMhMudmlnaWwudjEuU2VjcmV0UmVmEhIKCnNlc3Npb25faWQYCiABKAkSEgoKcmVxdWVzdF9pZBgLIAEoCRIkCghkZWNpc2lvbhgMIAEoDjISLnZpZ2lsLnYxLkRlY2lzaW9uEiEKB3JlYXNvbnMYDSADKAsyEC52aWdpbC52MS5SZWFzb24SKQoLb2JsaWdhdGlvbnMYDiADKAsyFC52aWdpbC52MS5PYmxpZ2F0aW9uEioKBnBvbGljeRgPIAEoCzIaLnZpZ2lsLnYxLlBvbGljeVByb3ZlbmFuY2USEwoLYXBwcm92YWxfaWQYECABKAkSLQoKZXZlbnRfa2luZBgRIAEoDjIZLnZpZ2lsLnYxLlJlY29yZEV2ZW50S2luZBITCgtkZWNpc2lvbl9pZBgSIAEoCRIvCgtvY2N1cnJlZF9hdBgTIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKwoIY29udGVudHMYFCADKAsyGS52aWdpbC52MS5SZWNvcmRlZENvbnRlbnQSIwoIZmluZGluZ3MYFSADKAsyES52aWdpbC52MS5GaW5kaW5nEisKCmF0dHJpYnV0ZXMYFiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhEKCXByZXZfaGFzaBgXIAEoCRIMCgRoYXNoGBggASgJIrQCCgxSZWNvcmRGaWx0ZXISLgoKc3RhcnRfdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhQKDHByaW5jaXBhbF9pZBgDIAEoCRIRCgljYWxsZXJfaWQYBCABKAkSEgoKc2Vzc2lvbl9pZBgFIAEoCRIkCghkZWNpc2lvbhgGIAEoDjISLnZpZ2lsLnYxLkRlY2lzaW9uEg4KBmFjdGlvbhgHIAEoCRIVCg1yZXNvdXJjZV9raW5kGAggASgJEhMKC3Jlc291cmNlX2lkGAkgASgJEicKBGtpbmQYCiABKA4yGS52aWdpbC52MS5BdWRpdFJlY29yZEtpbmQieAoTUXVlcnlSZWNvcmRzUmVxdWVzdBImCgZmaWx0ZXIYASABKAsyFi52aWdpbC52MS5SZWNvcmRGaWx0ZXISEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkSEgoKZGVzY2VuZGluZxgEIAEoCCJXChRRdWVyeVJlY29yZHNSZXNwb25zZRImCgdyZWNvcmRzGAEgAygLMhUudmlnaWwudjEuQXVkaXRSZWNvcmQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIh4KEEdldFJlY29yZFJlcXVlc3QSCgoCaWQYASABKAkiOgoRR2V0UmVjb3JkUmVzcG9uc2USJQoGcmVjb3JkGAEgASgLMhUudmlnaWwudjEuQXVkaXRSZWNvcmQiegoKQ2hlY2twb2ludBIMCgRzaXplGAEgASgEEhEKCWhlYWRfaGFzaBgCIAEoCRIoCgR0aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglzaWduYXR1cmUYBCABKAwSDgoGa2V5X2lkGAUgASgJInEKEFZlcmlmeUxvZ1JlcXVlc3QSFQoNZnJvbV9zZXF1ZW5jZRgBIAEoBBITCgt0b19zZXF1ZW5jZRgCIAEoBBIxChN0cnVzdGVkX2NoZWNrcG9pbnRzGAMgAygLMhQudmlnaWwudjEuQ2hlY2twb2ludCLGAQoRVmVyaWZ5TG9nUmVzcG9uc2USCgoCb2sYASABKAgSFwoPZW50cmllc19jaGVja2VkGAIgASgEEhoKEmZpcnN0X2JhZF9zZXF1ZW5jZRgDIAEoBBIbChNmaXJzdF9iYWRfcmVjb3JkX2lkGAQgASgJEg8KB3Byb2JsZW0YBSABKAkSEQoJaGVhZF9oYXNoGAYgASgJEi8KEWxhdGVzdF9jaGVja3BvaW50GAcgASgLMhQudmlnaWwudjEuQ2hlY2twb2ludCI+ChRFeHBvcnRSZWNvcmRzUmVxdWVzdBImCgZmaWx0ZXIYASABKAsyFi52aWdpbC52MS5SZWNvcmRGaWx0ZXIiPwoVRXhwb3J0UmVjb3Jkc1Jlc3BvbnNlEiYKB3JlY29yZHMYASADKAsyFS52aWdpbC52MS5BdWRpdFJlY29yZCI/ChZMaXN0Q2hlY2twb2ludHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIl0KF0xpc3RDaGVja3BvaW50c1Jlc3BvbnNlEikKC2NoZWNrcG9pbnRzGAEgAygLMhQudmlnaWwudjEuQ2hlY2twb2ludBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkqzwEKD0F1ZGl0UmVjb3JkS2luZBIhCh1BVURJVF9SRUNPUkRfS0lORF9VTlNQRUNJRklFRBAAEh4KGkFVRElUX1JFQ09SRF9LSU5EX0RFQ0lTSU9OEAESHwobQVVESVRfUkVDT1JEX0tJTkRfUkVEQUNUSU9OEAISGwoXQVVESVRfUkVDT1JEX0tJTkRfRVZFTlQQAxIeChpBVURJVF9SRUNPUkRfS0lORF9BUFBST1ZBTBAEEhsKF0FVRElUX1JFQ09SRF9LSU5EX0FETUlOEAUylQMKDEF1ZGl0U2VydmljZRJNCgxRdWVyeVJlY29yZHMSHS52aWdpbC52MS5RdWVyeVJlY29yZHNSZXF1ZXN0Gh4udmlnaWwudjEuUXVlcnlSZWNvcmRzUmVzcG9uc2USRAoJR2V0UmVjb3JkEhoudmlnaWwudjEuR2V0UmVjb3JkUmVxdWVzdBobLnZpZ2lsLnYxLkdldFJlY29yZFJlc3BvbnNlEkQKCVZlcmlmeUxvZxIaLnZpZ2lsLnYxLlZlcmlmeUxvZ1JlcXVlc3QaGy52aWdpbC52MS5WZXJpZnlMb2dSZXNwb25zZRJSCg1FeHBvcnRSZWNvcmRzEh4udmlnaWwudjEuRXhwb3J0UmVjb3Jkc1JlcXVlc3QaHy52aWdpbC52MS5FeHBvcnRSZWNvcmRzUmVzcG9uc2UwARJWCg9MaXN0Q2hlY2twb2ludHMSIC52aWdpbC52MS5MaXN0Q2hlY2twb2ludHNSZXF1ZXN0GiEudmlnaWwudjEuTGlzdENoZWNrcG9pbnRzUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_vigil_v1_common, file_vigil_v1_obligation, file_vigil_v1_policy_service]);
+  fileDesc("ChR2aWdpbC92MS9hdWRpdC5wcm90bxIIdmlnaWwudjEiQQoGQ2FsbGVyEgoKAmlkGAEgASgJEg4KBm1ldGhvZBgCIAEoCRINCgVyb2xlcxgDIAMoCRIMCgRwZWVyGAQgASgJIpUBCg9SZWNvcmRlZENvbnRlbnQSIwoEa2luZBgBIAEoDjIVLnZpZ2lsLnYxLkNvbnRlbnRLaW5kEgwKBG5hbWUYAiABKAkSDgoEdGV4dBgDIAEoCUgAEg4KBGpzb24YBCABKAlIABIXCg9vcmlnaW5hbF9sZW5ndGgYBSABKAQSDgoGc3RvcmVkGAYgASgIQgYKBGJvZHkilgYKC0F1ZGl0UmVjb3JkEgoKAmlkGAEgASgJEhAKCHNlcXVlbmNlGAIgASgEEigKBHRpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEicKBGtpbmQYBCABKA4yGS52aWdpbC52MS5BdWRpdFJlY29yZEtpbmQSIAoGY2FsbGVyGAUgASgLMhAudmlnaWwudjEuQ2FsbGVyEiYKCXByaW5jaXBhbBgGIAEoCzITLnZpZ2lsLnYxLlByaW5jaXBhbBIOCgZhY3Rpb24YByABKAkSJAoIcmVzb3VyY2UYCCABKAsyEi52aWdpbC52MS5SZXNvdXJjZRIkCgdzZWNyZXRzGAkgAygLMhMudmlnaWwudjEuU2VjcmV0UmVmEhIKCnNlc3Npb25faWQYCiABKAkSEgoKcmVxdWVzdF9pZBgLIAEoCRIkCghkZWNpc2lvbhgMIAEoDjISLnZpZ2lsLnYxLkRlY2lzaW9uEiEKB3JlYXNvbnMYDSADKAsyEC52aWdpbC52MS5SZWFzb24SKQoLb2JsaWdhdGlvbnMYDiADKAsyFC52aWdpbC52MS5PYmxpZ2F0aW9uEioKBnBvbGljeRgPIAEoCzIaLnZpZ2lsLnYxLlBvbGljeVByb3ZlbmFuY2USEwoLYXBwcm92YWxfaWQYECABKAkSLQoKZXZlbnRfa2luZBgRIAEoDjIZLnZpZ2lsLnYxLlJlY29yZEV2ZW50S2luZBITCgtkZWNpc2lvbl9pZBgSIAEoCRIvCgtvY2N1cnJlZF9hdBgTIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKwoIY29udGVudHMYFCADKAsyGS52aWdpbC52MS5SZWNvcmRlZENvbnRlbnQSIwoIZmluZGluZ3MYFSADKAsyES52aWdpbC52MS5GaW5kaW5nEisKCmF0dHJpYnV0ZXMYFiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhEKCXByZXZfaGFzaBgXIAEoCRIMCgRoYXNoGBggASgJIrQCCgxSZWNvcmRGaWx0ZXISLgoKc3RhcnRfdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhQKDHByaW5jaXBhbF9pZBgDIAEoCRIRCgljYWxsZXJfaWQYBCABKAkSEgoKc2Vzc2lvbl9pZBgFIAEoCRIkCghkZWNpc2lvbhgGIAEoDjISLnZpZ2lsLnYxLkRlY2lzaW9uEg4KBmFjdGlvbhgHIAEoCRIVCg1yZXNvdXJjZV9raW5kGAggASgJEhMKC3Jlc291cmNlX2lkGAkgASgJEicKBGtpbmQYCiABKA4yGS52aWdpbC52MS5BdWRpdFJlY29yZEtpbmQieAoTUXVlcnlSZWNvcmRzUmVxdWVzdBImCgZmaWx0ZXIYASABKAsyFi52aWdpbC52MS5SZWNvcmRGaWx0ZXISEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkSEgoKZGVzY2VuZGluZxgEIAEoCCJXChRRdWVyeVJlY29yZHNSZXNwb25zZRImCgdyZWNvcmRzGAEgAygLMhUudmlnaWwudjEuQXVkaXRSZWNvcmQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIh4KEEdldFJlY29yZFJlcXVlc3QSCgoCaWQYASABKAkiOgoRR2V0UmVjb3JkUmVzcG9uc2USJQoGcmVjb3JkGAEgASgLMhUudmlnaWwudjEuQXVkaXRSZWNvcmQijgEKCkNoZWNrcG9pbnQSDAoEc2l6ZRgBIAEoBBIRCgloZWFkX2hhc2gYAiABKAkSKAoEdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJc2lnbmF0dXJlGAQgASgMEg4KBmtleV9pZBgFIAEoCRISCgpwdWJsaWNfa2V5GAYgASgMIokBCg9SZXRlbnRpb25BbmNob3ISFgoOZmlyc3Rfc2VxdWVuY2UYASABKAQSEQoJcHJldl9oYXNoGAIgASgJEigKBHRpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXNpZ25hdHVyZRgEIAEoDBIOCgZrZXlfaWQYBSABKAkicQoQVmVyaWZ5TG9nUmVxdWVzdBIVCg1mcm9tX3NlcXVlbmNlGAEgASgEEhMKC3RvX3NlcXVlbmNlGAIgASgEEjEKE3RydXN0ZWRfY2hlY2twb2ludHMYAyADKAsyFC52aWdpbC52MS5DaGVja3BvaW50IqYCChFWZXJpZnlMb2dSZXNwb25zZRIKCgJvaxgBIAEoCBIXCg9lbnRyaWVzX2NoZWNrZWQYAiABKAQSGgoSZmlyc3RfYmFkX3NlcXVlbmNlGAMgASgEEhsKE2ZpcnN0X2JhZF9yZWNvcmRfaWQYBCABKAkSDwoHcHJvYmxlbRgFIAEoCRIRCgloZWFkX2hhc2gYBiABKAkSLwoRbGF0ZXN0X2NoZWNrcG9pbnQYByABKAsyFC52aWdpbC52MS5DaGVja3BvaW50EhYKDmZpcnN0X3NlcXVlbmNlGAggASgEEhsKE2NoZWNrcG9pbnRzX2NoZWNrZWQYCSABKAQSKQoGYW5jaG9yGAogASgLMhkudmlnaWwudjEuUmV0ZW50aW9uQW5jaG9yIj4KFEV4cG9ydFJlY29yZHNSZXF1ZXN0EiYKBmZpbHRlchgBIAEoCzIWLnZpZ2lsLnYxLlJlY29yZEZpbHRlciI/ChVFeHBvcnRSZWNvcmRzUmVzcG9uc2USJgoHcmVjb3JkcxgBIAMoCzIVLnZpZ2lsLnYxLkF1ZGl0UmVjb3JkIj8KFkxpc3RDaGVja3BvaW50c1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiXQoXTGlzdENoZWNrcG9pbnRzUmVzcG9uc2USKQoLY2hlY2twb2ludHMYASADKAsyFC52aWdpbC52MS5DaGVja3BvaW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSrPAQoPQXVkaXRSZWNvcmRLaW5kEiEKHUFVRElUX1JFQ09SRF9LSU5EX1VOU1BFQ0lGSUVEEAASHgoaQVVESVRfUkVDT1JEX0tJTkRfREVDSVNJT04QARIfChtBVURJVF9SRUNPUkRfS0lORF9SRURBQ1RJT04QAhIbChdBVURJVF9SRUNPUkRfS0lORF9FVkVOVBADEh4KGkFVRElUX1JFQ09SRF9LSU5EX0FQUFJPVkFMEAQSGwoXQVVESVRfUkVDT1JEX0tJTkRfQURNSU4QBTKVAwoMQXVkaXRTZXJ2aWNlEk0KDFF1ZXJ5UmVjb3JkcxIdLnZpZ2lsLnYxLlF1ZXJ5UmVjb3Jkc1JlcXVlc3QaHi52aWdpbC52MS5RdWVyeVJlY29yZHNSZXNwb25zZRJECglHZXRSZWNvcmQSGi52aWdpbC52MS5HZXRSZWNvcmRSZXF1ZXN0GhsudmlnaWwudjEuR2V0UmVjb3JkUmVzcG9uc2USRAoJVmVyaWZ5TG9nEhoudmlnaWwudjEuVmVyaWZ5TG9nUmVxdWVzdBobLnZpZ2lsLnYxLlZlcmlmeUxvZ1Jlc3BvbnNlElIKDUV4cG9ydFJlY29yZHMSHi52aWdpbC52MS5FeHBvcnRSZWNvcmRzUmVxdWVzdBofLnZpZ2lsLnYxLkV4cG9ydFJlY29yZHNSZXNwb25zZTABElYKD0xpc3RDaGVja3BvaW50cxIgLnZpZ2lsLnYxLkxpc3RDaGVja3BvaW50c1JlcXVlc3QaIS52aWdpbC52MS5MaXN0Q2hlY2twb2ludHNSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_vigil_v1_common, file_vigil_v1_obligation, file_vigil_v1_policy_service]);
 
 /**
  * Who sent the RPC, as authenticated by Vigil.
@@ -435,7 +435,61 @@ export type Checkpoint = Message<"vigil.v1.Checkpoint"> & {
   time?: Timestamp | undefined;
 
   /**
-   * Ed25519 signature over size, head hash and time.
+   * Ed25519 signature over size, head hash and time (see the README for the exact bytes).
+   *
+   * @generated from field: bytes signature = 4;
+   */
+  signature: Uint8Array;
+
+  /**
+   * First 16 hex digits of the SHA-256 of the raw public key.
+   *
+   * @generated from field: string key_id = 5;
+   */
+  keyId: string;
+
+  /**
+   * The raw 32-byte Ed25519 public key, so an exported checkpoint can be checked offline.
+   *
+   * @generated from field: bytes public_key = 6;
+   */
+  publicKey: Uint8Array;
+};
+
+/**
+ * Describes the message vigil.v1.Checkpoint.
+ * Use `create(CheckpointSchema)` to create a new message.
+ */
+export const CheckpointSchema: GenMessage<Checkpoint> = /*@__PURE__*/
+  messageDesc(file_vigil_v1_audit, 8);
+
+/**
+ * Where the kept chain starts after retention pruned a prefix of the log, signed like a checkpoint.
+ *
+ * @generated from message vigil.v1.RetentionAnchor
+ */
+export type RetentionAnchor = Message<"vigil.v1.RetentionAnchor"> & {
+  /**
+   * The first entry still kept; every entry before it was pruned.
+   *
+   * @generated from field: uint64 first_sequence = 1;
+   */
+  firstSequence: bigint;
+
+  /**
+   * Hash of the last pruned entry: the kept chain's first prev_hash.
+   *
+   * @generated from field: string prev_hash = 2;
+   */
+  prevHash: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp time = 3;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * Ed25519 signature over first sequence, prev hash and time.
    *
    * @generated from field: bytes signature = 4;
    */
@@ -448,11 +502,11 @@ export type Checkpoint = Message<"vigil.v1.Checkpoint"> & {
 };
 
 /**
- * Describes the message vigil.v1.Checkpoint.
- * Use `create(CheckpointSchema)` to create a new message.
+ * Describes the message vigil.v1.RetentionAnchor.
+ * Use `create(RetentionAnchorSchema)` to create a new message.
  */
-export const CheckpointSchema: GenMessage<Checkpoint> = /*@__PURE__*/
-  messageDesc(file_vigil_v1_audit, 8);
+export const RetentionAnchorSchema: GenMessage<RetentionAnchor> = /*@__PURE__*/
+  messageDesc(file_vigil_v1_audit, 9);
 
 /**
  * @generated from message vigil.v1.VerifyLogRequest
@@ -483,7 +537,7 @@ export type VerifyLogRequest = Message<"vigil.v1.VerifyLogRequest"> & {
  * Use `create(VerifyLogRequestSchema)` to create a new message.
  */
 export const VerifyLogRequestSchema: GenMessage<VerifyLogRequest> = /*@__PURE__*/
-  messageDesc(file_vigil_v1_audit, 9);
+  messageDesc(file_vigil_v1_audit, 10);
 
 /**
  * @generated from message vigil.v1.VerifyLogResponse
@@ -527,6 +581,27 @@ export type VerifyLogResponse = Message<"vigil.v1.VerifyLogResponse"> & {
    * @generated from field: vigil.v1.Checkpoint latest_checkpoint = 7;
    */
   latestCheckpoint?: Checkpoint | undefined;
+
+  /**
+   * The first entry verified: 1, or where retention left the chain (see anchor).
+   *
+   * @generated from field: uint64 first_sequence = 8;
+   */
+  firstSequence: bigint;
+
+  /**
+   * Stored and trusted checkpoints compared against the recomputed chain.
+   *
+   * @generated from field: uint64 checkpoints_checked = 9;
+   */
+  checkpointsChecked: bigint;
+
+  /**
+   * Set when retention pruned a prefix; its signature was checked.
+   *
+   * @generated from field: vigil.v1.RetentionAnchor anchor = 10;
+   */
+  anchor?: RetentionAnchor | undefined;
 };
 
 /**
@@ -534,7 +609,7 @@ export type VerifyLogResponse = Message<"vigil.v1.VerifyLogResponse"> & {
  * Use `create(VerifyLogResponseSchema)` to create a new message.
  */
 export const VerifyLogResponseSchema: GenMessage<VerifyLogResponse> = /*@__PURE__*/
-  messageDesc(file_vigil_v1_audit, 10);
+  messageDesc(file_vigil_v1_audit, 11);
 
 /**
  * @generated from message vigil.v1.ExportRecordsRequest
@@ -551,7 +626,7 @@ export type ExportRecordsRequest = Message<"vigil.v1.ExportRecordsRequest"> & {
  * Use `create(ExportRecordsRequestSchema)` to create a new message.
  */
 export const ExportRecordsRequestSchema: GenMessage<ExportRecordsRequest> = /*@__PURE__*/
-  messageDesc(file_vigil_v1_audit, 11);
+  messageDesc(file_vigil_v1_audit, 12);
 
 /**
  * @generated from message vigil.v1.ExportRecordsResponse
@@ -568,7 +643,7 @@ export type ExportRecordsResponse = Message<"vigil.v1.ExportRecordsResponse"> & 
  * Use `create(ExportRecordsResponseSchema)` to create a new message.
  */
 export const ExportRecordsResponseSchema: GenMessage<ExportRecordsResponse> = /*@__PURE__*/
-  messageDesc(file_vigil_v1_audit, 12);
+  messageDesc(file_vigil_v1_audit, 13);
 
 /**
  * @generated from message vigil.v1.ListCheckpointsRequest
@@ -590,7 +665,7 @@ export type ListCheckpointsRequest = Message<"vigil.v1.ListCheckpointsRequest"> 
  * Use `create(ListCheckpointsRequestSchema)` to create a new message.
  */
 export const ListCheckpointsRequestSchema: GenMessage<ListCheckpointsRequest> = /*@__PURE__*/
-  messageDesc(file_vigil_v1_audit, 13);
+  messageDesc(file_vigil_v1_audit, 14);
 
 /**
  * @generated from message vigil.v1.ListCheckpointsResponse
@@ -612,7 +687,7 @@ export type ListCheckpointsResponse = Message<"vigil.v1.ListCheckpointsResponse"
  * Use `create(ListCheckpointsResponseSchema)` to create a new message.
  */
 export const ListCheckpointsResponseSchema: GenMessage<ListCheckpointsResponse> = /*@__PURE__*/
-  messageDesc(file_vigil_v1_audit, 14);
+  messageDesc(file_vigil_v1_audit, 15);
 
 /**
  * @generated from enum vigil.v1.AuditRecordKind
