@@ -65,6 +65,19 @@ export class StoreUnavailableError extends VigilError {
 }
 
 /**
+ * The audit store on disk is damaged (truncated, overwritten, half deleted). Vigil refuses to
+ * start rather than create a new empty log over the evidence.
+ */
+export class StoreCorruptedError extends VigilError {
+  override name = "StoreCorruptedError";
+}
+
+/** The thing a request names does not exist (an audit record id, an approval). */
+export class NotFoundError extends VigilError {
+  override name = "NotFoundError";
+}
+
+/**
  * Quotes text taken from untrusted input (a file name in a bundle, a claim) for an error message:
  * JSON quoting keeps a crafted value from forging log lines, and a long one is cut short.
  */
@@ -92,6 +105,11 @@ export class PolicyEvaluationError extends VigilError {
 /** More work is waiting than Vigil accepts; the caller should retry later. */
 export class OverloadedError extends VigilError {
   override name = "OverloadedError";
+}
+
+/** More audit appends are waiting for the disk than the store accepts; nothing was written. */
+export class AuditOverloadedError extends OverloadedError {
+  override name = "AuditOverloadedError";
 }
 
 /** More evaluations are waiting than the worker pool accepts; the caller should retry later. */

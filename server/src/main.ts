@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { HealthCheckResponse_ServingStatus as ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import { PolicyAdminService } from "../../gen/vigil/v1/policy_admin_pb.js";
 import { PolicyService } from "../../gen/vigil/v1/policy_service_pb.js";
-import { openLmdbAuditStore } from "./audit/lmdb-audit-store.js";
+import { openAuditTrail } from "./audit/audit-trail.js";
 import { type ConfigDefaults, loadServerConfig } from "./config/server-config.js";
 import { describeError } from "./errors.js";
 import { createHealthStatuses } from "./health/health-statuses.js";
@@ -52,7 +52,6 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<voi
   // Unusable rule files stop the start, before anything is opened.
   const customRules = await loadCustomRules(config.redaction.rulesFiles, logger);
   await mkdir(config.dataDir, { recursive: true });
-  const store = openLmdbAuditStore({ path: join(config.dataDir, "audit") });
   const health = createHealthStatuses();
   const policyServices = ["", PolicyService.typeName, PolicyAdminService.typeName];
   const setHealth = (status: ServingStatus) => {
@@ -71,6 +70,15 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<voi
     recycleAboveBytes,
   });
   const metrics = createMetrics({ collect: { instanceRecycles: () => evaluator.recycles() } });
+  // A damaged store stops the start here, before anything listens.
+  const audit = await openAuditTrail({
+    path: join(config.dataDir, "audit"),
+    config: config.audit,
+    logger,
+    metrics,
+  });
+  // Prune what retention allows before serving, then on its timer.
+  await audit.retention.run();
   const engine = createPolicyEngine({
     logger,
     evaluator,
@@ -115,7 +123,8 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<voi
   const server = await createVigilServer({
     routes: createRoutes({
       engine,
-      store,
+      store: audit.store,
+      signer: audit.signer,
       health,
       logger,
       redactor,
@@ -159,7 +168,7 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<voi
     await loader.close();
     await evaluator.close();
     await workerPool?.close();
-    await store.close();
+    await audit.close();
     logger.info("stopped");
     process.exit(0);
   };

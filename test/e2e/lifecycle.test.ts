@@ -42,8 +42,8 @@ describe("durability", () => {
     expect(first.logs().some((l) => l.msg === "stopped")).toBe(true);
 
     // With the server stopped, the decision is in the LMDB files on disk.
-    const store = openLmdbAuditStore({ path: join(dataDir, "audit") });
-    const record = store.get(denied.decisionId);
+    const store = await openLmdbAuditStore({ path: join(dataDir, "audit") });
+    const record = await store.get(denied.decisionId);
     const head = store.head();
     await store.close();
     expect(record?.kind).toBe(AuditRecordKind.DECISION);
@@ -59,10 +59,10 @@ describe("durability", () => {
     expect(next.sequence).toBe(denied.sequence + 1n);
     expect(await second.stop("SIGTERM")).toBe(0);
 
-    const reopened = openLmdbAuditStore({ path: join(dataDir, "audit") });
-    const nextRecord = reopened.getBySequence(next.sequence);
-    expect(nextRecord?.prevHash).toBe(reopened.getBySequence(denied.sequence)?.hash);
-    expect(reopened.get(denied.decisionId)?.decision).toBe(Decision.DENY);
+    const reopened = await openLmdbAuditStore({ path: join(dataDir, "audit") });
+    const nextRecord = await reopened.getBySequence(next.sequence);
+    expect(nextRecord?.prevHash).toBe((await reopened.getBySequence(denied.sequence))?.hash);
+    expect((await reopened.get(denied.decisionId))?.decision).toBe(Decision.DENY);
     await reopened.close();
   });
 

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { create, type MessageInitShape, toJson, toJsonString } from "@bufbuild/protobuf";
 import { Code, createClient, createRouterTransport } from "@connectrpc/connect";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -19,6 +20,7 @@ import {
   RecordEventSchema,
   RedactResponseSchema,
 } from "../../gen/vigil/v1/policy_service_pb.js";
+import { loadAuditSigner } from "../../server/src/audit/audit-signer.js";
 import type { AuditStore } from "../../server/src/audit/audit-store.js";
 import { genesisHash } from "../../server/src/audit/hash-chain.js";
 import { openLmdbAuditStore } from "../../server/src/audit/lmdb-audit-store.js";
@@ -55,7 +57,7 @@ afterEach(async () => {
 async function startService({ withPolicy = true } = {}) {
   const dir = await tempDir("vigil-inmem-");
   dirs.push(dir);
-  const store = openLmdbAuditStore({ path: dir });
+  const store = await openLmdbAuditStore({ path: dir });
   stores.push(store);
   const logs = captureLogs();
   const engine = createPolicyEngine({ logger: logs.logger, evaluator: createPolicyEvaluator() });
@@ -64,6 +66,7 @@ async function startService({ withPolicy = true } = {}) {
     engine,
     redactor: createContentRedactor({ engine, fingerprintKey: Buffer.from("in-memory-test-key") }),
     store,
+    signer: await loadAuditSigner(join(dir, "keys", "audit-signing.key")),
     health: createHealthStatuses(),
     logger: logs.logger,
   });
@@ -155,7 +158,7 @@ describe("Authorize", () => {
   it("stores the decision under the same id and sequence, as a DECISION record", async () => {
     const { client, store } = await startService();
     const res = await client.authorize(offboardedCiJob());
-    const record = store.get(res.decisionId);
+    const record = await store.get(res.decisionId);
     expect(record).toMatchObject({
       id: res.decisionId,
       sequence: res.sequence,
@@ -193,7 +196,7 @@ describe("Authorize", () => {
       create(ContentSchema, { kind: ContentKind.TOOL_CALL, body: { case: "json", value: json } }),
     );
     const res = await client.authorize(request);
-    const record = store.get(res.decisionId);
+    const record = await store.get(res.decisionId);
     expect(record?.contents).toEqual([
       expect.objectContaining({
         kind: ContentKind.PROMPT,
@@ -221,7 +224,7 @@ describe("Authorize", () => {
     expect(res.decision).toBe(Decision.DENY);
     expect(res.reasons.map((r) => r.code)).toEqual(["no_policy"]);
     expect(res.policy?.bundleRevision).toBe("");
-    expect(store.get(res.decisionId)?.decision).toBe(Decision.DENY);
+    expect((await store.get(res.decisionId))?.decision).toBe(Decision.DENY);
   });
 
   it("fails with Unavailable and returns no decision when the audit store cannot write", async () => {
@@ -342,7 +345,7 @@ describe("Redact", () => {
       action: "log.ship",
       sessionId: "run-42",
     });
-    const record = store.get(res.redactionId);
+    const record = await store.get(res.redactionId);
     expect(record).toMatchObject({
       kind: AuditRecordKind.REDACTION,
       action: "log.ship",
@@ -385,7 +388,7 @@ describe("Redact", () => {
       }),
     );
     expect(error.code).toBe(Code.PermissionDenied);
-    const refused = store.getBySequence(1n);
+    const refused = await store.getBySequence(1n);
     expect(refused).toMatchObject({ kind: AuditRecordKind.REDACTION, decision: Decision.DENY });
     expect(refused?.reasons.map((r) => r.code)).toEqual([
       "private_key_to_external_llm",
@@ -402,7 +405,7 @@ describe("Redact", () => {
     const chunks: string[] = [];
     for await (const reply of replies) chunks.push(reply.chunk);
     expect(chunks.join("")).toBe("first [REDACTED:github-pat] then [REDACTED:github-pat]");
-    const streamed = store.getBySequence(2n);
+    const streamed = await store.getBySequence(2n);
     expect(streamed).toMatchObject({ kind: AuditRecordKind.REDACTION, decision: Decision.ALLOW });
     expect(streamed?.findings.map((f) => f.detectorId)).toEqual([
       "secret.github-pat",
@@ -501,13 +504,13 @@ describe("Record", () => {
     });
     expect(res.sequence).toBe(decision.sequence + 1n);
     expect(res.chainHash).toBe(store.head().hash);
-    expect(store.get(res.recordId)).toMatchObject({
+    expect(await store.get(res.recordId)).toMatchObject({
       kind: AuditRecordKind.EVENT,
       eventKind: RecordEventKind.REQUEST,
       decisionId: decision.decisionId,
       sessionId: "session-1",
       sequence: res.sequence,
-      prevHash: store.get(decision.decisionId)?.hash,
+      prevHash: (await store.get(decision.decisionId))?.hash,
     });
   });
 
@@ -526,7 +529,7 @@ describe("Record", () => {
       "secret.generic-assignment",
       "pii.email",
     ]);
-    const [stored] = store.get(res.recordId)?.contents ?? [];
+    const [stored] = (await store.get(res.recordId))?.contents ?? [];
     expect(stored).toMatchObject({ stored: true, originalLength: 54n });
     // The audit plan replaces secrets and fingerprints personal data.
     expect(stored?.body).toEqual({
@@ -535,7 +538,7 @@ describe("Record", () => {
         /^password=\[REDACTED:generic-assignment\] sent to \[HMAC:[0-9a-f]{16}\]$/,
       ),
     });
-    expect(store.get(res.recordId)?.findings).toEqual(res.findings);
+    expect((await store.get(res.recordId))?.findings).toEqual(res.findings);
   });
 
   it("scrubs registered values, also in base64, and refuses short ones", async () => {
@@ -555,7 +558,9 @@ describe("Record", () => {
     });
     expect(res.findings.map((f) => f.detectorId)).toEqual(["registered"]);
     expect(
-      JSON.stringify(store.get(res.recordId)?.contents, (_, v) => (typeof v === "bigint" ? 0 : v)),
+      JSON.stringify((await store.get(res.recordId))?.contents, (_, v) =>
+        typeof v === "bigint" ? 0 : v,
+      ),
     ).not.toContain(Buffer.from(`svc:${secret}`).toString("base64"));
     const error = await expectConnectError(
       client.record({
@@ -601,7 +606,9 @@ describe("RecordStream", () => {
         { event: output(`token ${"ghp_Zq8rT2vX9kLm4nPs7wYb3cHd6fJg1aEuR5tQ"}`) },
       ]),
     );
-    const bodies = res.recordIds.map((id) => store.get(id)?.contents[0]?.body.value);
+    const bodies = (await Promise.all(res.recordIds.map((id) => store.get(id)))).map(
+      (r) => r?.contents[0]?.body.value,
+    );
     expect(bodies).toEqual([
       "starting session",
       "echo [REDACTED:registered]",
@@ -625,7 +632,7 @@ describe("RecordStream", () => {
     expect(res.eventsRecorded).toBe(5n);
     expect([res.firstSequence, res.lastSequence]).toEqual([1n, 5n]);
     expect(res.headHash).toBe(store.head().hash);
-    const records = res.recordIds.map((id) => store.get(id));
+    const records = await Promise.all(res.recordIds.map((id) => store.get(id)));
     expect(records.map((r) => r?.sequence)).toEqual([1n, 2n, 3n, 4n, 5n]);
     expect(records.map((r) => r?.eventKind)).toEqual(kinds);
     for (const [i, r] of records.entries()) {
@@ -651,7 +658,7 @@ describe("RecordStream", () => {
       Code.InvalidArgument,
       "events[1].event.kind: is required (the 1 event(s) before it were recorded, sequences 1-1)",
     ]);
-    expect(store.getBySequence(1n)?.eventKind).toBe(RecordEventKind.COMMAND);
+    expect((await store.getBySequence(1n))?.eventKind).toBe(RecordEventKind.COMMAND);
     expect(store.head().sequence).toBe(1n);
   });
 

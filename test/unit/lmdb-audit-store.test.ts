@@ -17,7 +17,7 @@ let store: AuditStore;
 
 beforeEach(async () => {
   dir = await tempDir("vigil-lmdb-");
-  store = openLmdbAuditStore({ path: dir });
+  store = await openLmdbAuditStore({ path: dir });
 });
 
 afterEach(async () => {
@@ -35,10 +35,10 @@ function record(id: string): AuditRecord {
 }
 
 /** Every stored record from sequence 1 to the head, in order. */
-function allRecords(s: AuditStore): AuditRecord[] {
+async function allRecords(s: AuditStore): Promise<AuditRecord[]> {
   const records: AuditRecord[] = [];
   for (let seq = 1n; seq <= s.head().sequence; seq++) {
-    const r = s.getBySequence(seq);
+    const r = await s.getBySequence(seq);
     if (!r) throw new Error(`sequence ${seq} is missing`);
     records.push(r);
   }
@@ -70,7 +70,7 @@ describe("openLmdbAuditStore", () => {
   it("gives the first record sequence 1 and the genesis hash as prev_hash", async () => {
     const receipt = await store.append(record("r1"));
     expect(receipt.sequence).toBe(1n);
-    const stored = store.get("r1");
+    const stored = await store.get("r1");
     expect(stored?.sequence).toBe(1n);
     expect(stored?.prevHash).toBe(genesisHash);
     expect(stored?.hash).toBe(receipt.hash);
@@ -79,7 +79,7 @@ describe("openLmdbAuditStore", () => {
   it("links each record to the hash of the one before", async () => {
     const receipts = [];
     for (const id of ["a", "b", "c"]) receipts.push(await store.append(record(id)));
-    const [a, b, c] = ["a", "b", "c"].map((id) => store.get(id));
+    const [a, b, c] = await Promise.all(["a", "b", "c"].map((id) => store.get(id)));
     expect(b?.prevHash).toBe(a?.hash);
     expect(c?.prevHash).toBe(b?.hash);
     expect(receipts.map((r) => r.hash)).toEqual([a?.hash, b?.hash, c?.hash]);
@@ -87,17 +87,17 @@ describe("openLmdbAuditStore", () => {
 
   it("returns the same record by id and by sequence, with hash filled in", async () => {
     const { sequence, hash } = await store.append(record("by-both"));
-    const byId = store.get("by-both");
+    const byId = await store.get("by-both");
     expect(byId?.hash).toBe(hash);
     expect(byId?.action).toBe("secret.read");
-    expect(store.getBySequence(sequence)).toEqual(byId);
+    expect(await store.getBySequence(sequence)).toEqual(byId);
   });
 
   it("returns undefined for an unknown id or sequence", async () => {
     await store.append(record("only"));
-    expect(store.get("missing")).toBeUndefined();
-    expect(store.getBySequence(2n)).toBeUndefined();
-    expect(store.getBySequence(0n)).toBeUndefined();
+    expect(await store.get("missing")).toBeUndefined();
+    expect(await store.getBySequence(2n)).toBeUndefined();
+    expect(await store.getBySequence(0n)).toBeUndefined();
   });
 
   it("assigns its own sequence and prev_hash, ignoring what the caller set", async () => {
@@ -108,7 +108,7 @@ describe("openLmdbAuditStore", () => {
       hash: "d".repeat(64),
     });
     const receipt = await store.append(forged);
-    const stored = store.get("forged");
+    const stored = await store.get("forged");
     expect([stored?.sequence, stored?.prevHash, stored?.hash]).toEqual([
       1n,
       genesisHash,
@@ -120,7 +120,7 @@ describe("openLmdbAuditStore", () => {
   it("hashes exactly the stored bytes, so head().hash matches the last record", async () => {
     await store.append(record("x"));
     await store.append(record("y"));
-    const last = store.getBySequence(2n);
+    const last = await store.getBySequence(2n);
     expect(last && hashOfStoredForm(last)).toBe(store.head().hash);
   });
 
@@ -129,7 +129,7 @@ describe("openLmdbAuditStore", () => {
     const receipts = await Promise.all(ids.map((id) => store.append(record(id))));
     expect(receipts.map((r) => r.sequence)).toEqual(ids.map((_, i) => BigInt(i + 1)));
     expect(store.head().sequence).toBe(200n);
-    const records = allRecords(store);
+    const records = await allRecords(store);
     expect(records.map((r) => r.id)).toEqual(ids);
     expectChainVerifies(records);
   });
@@ -140,12 +140,12 @@ describe("openLmdbAuditStore", () => {
     const head = store.head();
     await store.close();
 
-    store = openLmdbAuditStore({ path: dir });
+    store = await openLmdbAuditStore({ path: dir });
     expect(store.head()).toEqual(head);
     const next = await store.append(record("after"));
     expect(next.sequence).toBe(3n);
-    expect(store.get("after")?.prevHash).toBe(head.hash);
-    expectChainVerifies(allRecords(store));
+    expect((await store.get("after"))?.prevHash).toBe(head.hash);
+    expectChainVerifies(await allRecords(store));
   });
 
   it("rejects appends with StoreUnavailableError once closed", async () => {
@@ -158,7 +158,7 @@ describe("openLmdbAuditStore", () => {
     await store.close();
     await expect(store.append(record("lost"))).rejects.toThrow(StoreUnavailableError);
     await expect(store.append(record("also-lost"))).rejects.toThrow(/audit store is unavailable/);
-    store = openLmdbAuditStore({ path: dir });
+    store = await openLmdbAuditStore({ path: dir });
     expect(store.head().sequence).toBe(1n);
   });
 });

@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../errors.js";
+import { type AuditConfig, auditFlagSpec, auditUsage, parseAuditConfig } from "./audit-config.js";
 
 /** Everything `vigil serve` needs, resolved from flags, `VIGIL_*` variables and defaults. */
 export interface ServerConfig {
@@ -16,6 +17,8 @@ export interface ServerConfig {
   policyLoading: PolicyLoadingConfig;
   /** Where and within which bounds policies are evaluated. */
   policyEvaluation: PolicyEvaluationConfig;
+  /** Checkpoint signing, retention and backpressure of the audit trail. */
+  audit: AuditConfig;
   /** Custom rules, size and time bounds for Redact (and Record's server-side masking). */
   redaction: RedactionConfig;
   /** The `opa` executable used to compile a policy directory. */
@@ -104,6 +107,7 @@ const flagSpec = {
   "redact-max-bytes": { type: "string" },
   "redact-inline-max-bytes": { type: "string" },
   "redact-timeout-ms": { type: "string" },
+  ...auditFlagSpec,
 } as const;
 
 /** Usage text for `vigil serve --help`. */
@@ -147,7 +151,8 @@ Redaction:
                              worker (VIGIL_REDACT_INLINE_MAX_BYTES, default 65536)
   --redact-timeout-ms N      give up on masking one item after N ms; the call fails, nothing is
                              returned unmasked (VIGIL_REDACT_TIMEOUT_MS, default 10000)
-`;
+
+${auditUsage}`;
 
 /**
  * Resolves the server configuration. Flags win over environment variables, which win over
@@ -178,10 +183,12 @@ export function loadServerConfig(
   if (Boolean(certFile) !== Boolean(keyFile)) {
     throw new ConfigError("--tls-cert and --tls-key must be given together");
   }
+  const dataDir = resolve(cwd, pick("data-dir", "VIGIL_DATA_DIR") ?? "data");
   return {
     host,
     port,
-    dataDir: resolve(cwd, pick("data-dir", "VIGIL_DATA_DIR") ?? "data"),
+    dataDir,
+    audit: parseAuditConfig(pick, dataDir, cwd),
     policy: policyLocation(pick("policy", "VIGIL_POLICY") ?? defaults.policyDir, cwd),
     policyLoading: {
       watch: bool("--policy-watch", pick("policy-watch", "VIGIL_POLICY_WATCH") ?? "true"),

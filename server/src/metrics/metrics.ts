@@ -26,6 +26,12 @@ export interface Metrics {
   redactions: Counter<"thread" | "outcome">;
   /** Masking time per content item in seconds, including the hop to a worker. */
   redactionSeconds: Histogram<"thread">;
+  /** Audit appends refused, by reason (`overloaded`: queue full; `unavailable`: write failed). */
+  auditRejected: Counter<"reason">;
+  /** Entries per committed audit transaction (group commit). */
+  auditBatchSize: Histogram;
+  /** Time to commit and fsync one audit batch, in seconds. */
+  auditCommitSeconds: Histogram;
 }
 
 /** Options for {@link createMetrics}. */
@@ -88,6 +94,24 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       help: "Masking time per content item, including the hop to a worker thread.",
       labelNames: ["thread"],
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2, 10],
+      registers,
+    }),
+    auditRejected: new Counter({
+      name: "vigil_audit_appends_rejected_total",
+      help: "Audit appends refused (the caller got an error, nothing was dropped), by reason.",
+      labelNames: ["reason"],
+      registers,
+    }),
+    auditBatchSize: new Histogram({
+      name: "vigil_audit_commit_batch_size",
+      help: "Entries per committed audit transaction (group commit).",
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+      registers,
+    }),
+    auditCommitSeconds: new Histogram({
+      name: "vigil_audit_commit_seconds",
+      help: "Time to commit and flush one audit batch to disk.",
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers,
     }),
     policyInstanceRecycles: new Gauge({

@@ -3,6 +3,7 @@ import {
   ConfigError,
   ContentTooLargeError,
   InvalidInputError,
+  NotFoundError,
   NotImplementedError,
   OverloadedError,
   PolicyLoadError,
@@ -23,6 +24,7 @@ export function toConnectError(error: unknown): ConnectError {
     return new ConnectError(error.message, Code.InvalidArgument);
   if (error instanceof NotImplementedError)
     return new ConnectError(error.message, Code.Unimplemented);
+  if (error instanceof NotFoundError) return new ConnectError(error.message, Code.NotFound);
   if (error instanceof RedactionBlockedError)
     return new ConnectError(error.message, Code.PermissionDenied);
   if (error instanceof OverloadedError || error instanceof ContentTooLargeError)

@@ -12,11 +12,13 @@ import {
   file_vigil_v1_policy_service,
   PolicyService,
 } from "../../../gen/vigil/v1/policy_service_pb.js";
+import type { AuditSigner } from "../audit/audit-signer.js";
 import type { AuditStore } from "../audit/audit-store.js";
 import type { HealthStatuses } from "../health/health-statuses.js";
 import type { Logger } from "../logging/logger.js";
 import type { PolicyEngine } from "../policy/policy-engine.js";
 import type { ContentRedactor } from "../redact/content-redactor.js";
+import { createAuditService } from "./audit-service.js";
 import { createHealthService } from "./health-service.js";
 import { createPolicyAdminService, type PolicyAdminDeps } from "./policy-admin-service.js";
 import { createPolicyService } from "./policy-service.js";
@@ -29,6 +31,8 @@ export interface RouteDeps {
   /** Extra facts for PolicyAdminService status. Default: none reported. */
   policyAdmin?: Omit<PolicyAdminDeps, "engine">;
   store: AuditStore;
+  /** Verifies checkpoint and anchor signatures for VerifyLog. */
+  signer: AuditSigner;
   health: HealthStatuses;
   logger: Logger;
   /** Masks content for Redact. */
@@ -64,7 +68,7 @@ export function createRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
       PolicyAdminService,
       createPolicyAdminService({ engine: deps.engine, ...deps.policyAdmin }),
     );
-    router.service(AuditService, createUnimplementedService(AuditService));
+    router.service(AuditService, createAuditService(deps));
     router.service(ApprovalService, createUnimplementedService(ApprovalService));
     router.service(Health, createHealthService(deps.health));
     router.service(ReflectionV1, reflection.v1);

@@ -1,0 +1,38 @@
+import { createHash } from "node:crypto";
+import { InvalidInputError } from "../errors.js";
+
+/**
+ * Opaque page tokens: where the previous page stopped, bound to the query that produced it
+ * (a digest of its filter and direction), so a token replayed against another query is
+ * refused instead of silently skipping records.
+ */
+export function encodePageToken(position: bigint, query: Uint8Array): string {
+  return Buffer.from(JSON.stringify({ p: String(position), q: queryDigest(query) })).toString(
+    "base64url",
+  );
+}
+
+/** The position in a token from {@link encodePageToken}; undefined for an empty token. */
+export function decodePageToken(token: string, query: Uint8Array): bigint | undefined {
+  if (token === "") return undefined;
+  let parsed: { p?: unknown; q?: unknown };
+  try {
+    parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
+  } catch {
+    throw new InvalidInputError("page_token", "is not a token this server issued");
+  }
+  if (typeof parsed.p !== "string" || !/^\d{1,20}$/.test(parsed.p)) {
+    throw new InvalidInputError("page_token", "is not a token this server issued");
+  }
+  if (parsed.q !== queryDigest(query)) {
+    throw new InvalidInputError(
+      "page_token",
+      "belongs to a different query (filter or order changed)",
+    );
+  }
+  return BigInt(parsed.p);
+}
+
+function queryDigest(query: Uint8Array): string {
+  return createHash("sha256").update(query).digest("hex").slice(0, 16);
+}
