@@ -5,13 +5,17 @@ import { parseArgs } from "node:util";
 import { create, fromJson, type JsonValue } from "@bufbuild/protobuf";
 import { CallerSchema } from "../../../gen/vigil/v1/audit_pb.js";
 import { AuthorizeRequestSchema } from "../../../gen/vigil/v1/policy_service_pb.js";
-import { ConfigError } from "../errors.js";
+import { ConfigError, PolicyLoadError } from "../errors.js";
 import { createLogger } from "../logging/logger.js";
 import { projectDefaults, projectRoot } from "../main.js";
 import { readBundle } from "../policy/bundle-reader.js";
 import { compilePolicyDir } from "../policy/opa-compiler.js";
 import { parseDecision } from "../policy/policy-decision.js";
-import { createPolicyEngine } from "../policy/policy-engine.js";
+import {
+  type ActiveBundle,
+  createPolicyEngine,
+  type PolicyEngine,
+} from "../policy/policy-engine.js";
 import { createPolicyEvaluator } from "../policy/policy-evaluator.js";
 import { buildAuthorizeInput } from "../policy/policy-input.js";
 import {
@@ -19,9 +23,10 @@ import {
   optionalEntrypoints,
   requiredEntrypoints,
 } from "../policy/prepare-policy.js";
+import { runPolicyReplay } from "./policy-replay.js";
 
 /** Usage of `vigil policy`. */
-export const policyUsage = `Usage: vigil policy <build|test|eval> [flags]
+export const policyUsage = `Usage: vigil policy <build|test|eval|replay> [flags]
 
   build   compile a Rego directory into an OPA Wasm bundle
             --policy DIR (default: the bundled policies/)  --out FILE (default build/policy/bundle.tar.gz)
@@ -34,6 +39,9 @@ export const policyUsage = `Usage: vigil policy <build|test|eval> [flags]
             --request FILE   or: an AuthorizeRequest in protobuf JSON, shaped into input as the server does
             --entrypoint E   default vigil/authz/decision
             --json           print the result as JSON
+  replay  re-evaluate recorded Authorize decisions against a candidate; list those that would change
+            --bundle FILE|DIR  --server URL  --since T  --until T  --principal ID  --action A
+            --limit N  --show N  --json  --opa PATH   (vigil policy replay --help for details)
 `;
 
 type Print = (text: string, code: number, toStderr?: boolean) => number;
@@ -51,6 +59,12 @@ export async function runPolicyCommand(
   if (sub === "build") return build(rest, print, paths);
   if (sub === "test") return test(rest, paths);
   if (sub === "eval") return evaluate(rest, print, paths);
+  if (sub === "replay") {
+    return runPolicyReplay(rest, print, env, {
+      loadPolicy: loadLocalPolicy,
+      opaPath: paths.opaPath,
+    });
+  }
   if (sub === undefined || sub === "--help") return print(policyUsage, sub ? 0 : 2);
   return print(`vigil policy: unknown command "${sub}"\n\n${policyUsage}`, 2, true);
 }
@@ -133,25 +147,10 @@ async function evaluate(args: string[], print: Print, defaults: Paths): Promise<
         now,
       );
 
-  const policy = resolve(values.policy);
-  const isDir = (await stat(policy).catch(() => undefined))?.isDirectory();
-  const archive = isDir
-    ? await compilePolicyDir({
-        opaPath: values.opa,
-        dir: policy,
-        entrypoints: requiredEntrypoints,
-        optionalEntrypoints,
-      })
-    : await readFile(policy);
-  const evaluator = createPolicyEvaluator();
-  const engine = createPolicyEngine({
-    logger: createLogger({ level: "silent" }),
-    evaluator,
-    now: () => now.getTime(),
-  });
-  await engine.load(await readBundle(archive, policy));
-  const { result, provenance } = await engine.evaluate(values.entrypoint, input);
-  await evaluator.close();
+  const local = await loadLocalPolicy(values.policy, values.opa, () => now.getTime());
+  const { result, provenance } = await local.engine
+    .evaluate(values.entrypoint, input)
+    .finally(() => local.close());
 
   if (values.entrypoint !== authorizeEntrypoint || result === undefined) {
     const text = result === undefined ? `${values.entrypoint} is undefined for this input` : "";
@@ -175,6 +174,48 @@ async function evaluate(args: string[], print: Print, defaults: Paths): Promise<
   }
   lines.push(`policy: revision ${provenance.revision}, entrypoint ${provenance.entrypoint}`);
   return print(`${lines.join("\n")}\n`, 0);
+}
+
+/** A policy loaded into Vigil's own engine in this process, as the server would load it. */
+export interface LocalPolicy {
+  /** An engine whose active bundle is the loaded policy. */
+  engine: PolicyEngine;
+  /** The bundle as loaded: revision, digest and entrypoints. */
+  bundle: ActiveBundle;
+  /** Releases the evaluator. */
+  close(): Promise<void>;
+}
+
+/**
+ * Loads a bundle file, or a Rego directory compiled with `opa`, into a fresh engine: the same
+ * reader, checks and opa-wasm runtime as `vigil serve`, so what evaluates here evaluates there.
+ * `now` is the clock for smoke evaluation and `time.now_ns`. Throws {@link PolicyLoadError}.
+ */
+export async function loadLocalPolicy(
+  path: string,
+  opaPath: string,
+  now: () => number,
+): Promise<LocalPolicy> {
+  const policy = resolve(path);
+  const info = await stat(policy).catch(() => undefined);
+  if (!info) throw new PolicyLoadError(`${policy} does not exist`);
+  const archive = info.isDirectory()
+    ? await compilePolicyDir({
+        opaPath,
+        dir: policy,
+        entrypoints: requiredEntrypoints,
+        optionalEntrypoints,
+      })
+    : await readFile(policy);
+  const evaluator = createPolicyEvaluator();
+  const engine = createPolicyEngine({ logger: createLogger({ level: "silent" }), evaluator, now });
+  try {
+    const bundle = await engine.load(await readBundle(archive, policy));
+    return { engine, bundle, close: () => evaluator.close() };
+  } catch (error) {
+    await evaluator.close();
+    throw error;
+  }
 }
 
 async function readJson(path: string, flag: string): Promise<JsonValue> {

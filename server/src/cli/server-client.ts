@@ -1,5 +1,6 @@
 import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
+import { AuditService } from "../../../gen/vigil/v1/audit_pb.js";
 import { PolicyService } from "../../../gen/vigil/v1/policy_service_pb.js";
 
 /** Exit code when the server cannot be reached: the caller must treat it as a deny. */
@@ -14,6 +15,17 @@ export function serverUrl(flag: string | undefined, env: NodeJS.ProcessEnv): str
 export function policyClient(baseUrl: string): Client<typeof PolicyService> {
   return createClient(
     PolicyService,
+    createConnectTransport({ baseUrl, httpVersion: "1.1", defaultTimeoutMs: 30_000 }),
+  );
+}
+
+/**
+ * An AuditService client over the Connect protocol (HTTP/1.1). Unary calls get the same 30 s
+ * deadline as policy calls; calls over the whole log (export, verify) lift it per call.
+ */
+export function auditClient(baseUrl: string): Client<typeof AuditService> {
+  return createClient(
+    AuditService,
     createConnectTransport({ baseUrl, httpVersion: "1.1", defaultTimeoutMs: 30_000 }),
   );
 }

@@ -1,6 +1,7 @@
 import { serveUsage } from "../config/server-config.js";
 import { ConfigError, describeError } from "../errors.js";
 import { serve } from "../main.js";
+import { runAuditCommand } from "./audit-commands.js";
 import { runPolicyCommand } from "./policy-commands.js";
 import { runRedact, runScan } from "./redact-commands.js";
 
@@ -13,6 +14,7 @@ Commands:
   policy eval    evaluate a policy locally and show the decision
   redact         mask stdin through the server, findings to stderr
   scan           report what would be masked in files (text, json or SARIF)
+  audit          query, export, replay and verify the audit trail (vigil audit --help)
 
 Run 'vigil <command> --help' for details.
 `;
@@ -31,6 +33,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
   if (command === "policy") return runPolicyCommand(rest, print, env);
   if (command === "redact") return runRedact(rest, print, env);
   if (command === "scan") return runScan(rest, print, env);
+  if (command === "audit") return runAuditCommand(rest, print, env);
   if (command === undefined || command === "--help" || command === "help") {
     return print(usage, command === undefined ? exitCodes.usage : exitCodes.ok);
   }
