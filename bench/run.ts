@@ -1,16 +1,18 @@
 /**
  * `npm run bench`: the in-process cost of a policy decision (main thread vs worker pool, with
- * event-loop delay), then Authorize and Record against a real server on loopback, then Redact
+ * event-loop delay), then Authorize and Record against a real server on loopback, then audit
+ * queries, VerifyLog and ExportRecords over the log that load left behind, then Redact
  * (throughput and recall on a generated corpus, latency and RPC throughput). Prints numbers;
  * asserts nothing (targets live in the issues). BENCH_SECONDS sets the run length.
  */
 import { readFile } from "node:fs/promises";
 import { type Client, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
-import { ContentKind } from "../gen/vigil/v1/common_pb.js";
-import { PolicyService, RecordEventKind } from "../gen/vigil/v1/policy_service_pb.js";
+import { PolicyService } from "../gen/vigil/v1/policy_service_pb.js";
 import { ordinaryRead } from "../test/support/requests.js";
 import { removeDir, startVigil } from "../test/support/vigil-process.js";
+import { type AuditBench, measureAudit, printAudit, spreadRecordRequest } from "./audit.js";
+import { measureStoreAppend } from "./audit-store.js";
 import { type LoadResult, load, row } from "./load.js";
 import { measureEvaluation, printEvaluation } from "./policy-evaluation.js";
 import {
@@ -22,7 +24,11 @@ import {
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 3);
 
-async function serverLoad(): Promise<{ results: LoadResult[]; rssKiB: number | undefined }> {
+async function serverLoad(): Promise<{
+  results: LoadResult[];
+  audit: AuditBench;
+  rssKiB: number | undefined;
+}> {
   const vigil = await startVigil({ env: { VIGIL_LOG_LEVEL: "info" } });
   try {
     const grpc: Client<typeof PolicyService> = createClient(
@@ -33,16 +39,6 @@ async function serverLoad(): Promise<{ results: LoadResult[]; rssKiB: number | u
       PolicyService,
       createConnectTransport({ baseUrl: vigil.baseUrl, httpVersion: "2" }),
     );
-    const record = {
-      event: {
-        kind: RecordEventKind.OUTPUT,
-        principal: ordinaryRead().principal,
-        content: {
-          kind: ContentKind.LOG,
-          body: { case: "text" as const, value: "x".repeat(1024) },
-        },
-      },
-    };
     const results: LoadResult[] = [];
     for (const c of [1, 16, 64]) {
       results.push(await load("Authorize gRPC", c, seconds, () => grpc.authorize(ordinaryRead())));
@@ -52,14 +48,18 @@ async function serverLoad(): Promise<{ results: LoadResult[]; rssKiB: number | u
         await load("Authorize Connect h2", c, seconds, () => connect.authorize(ordinaryRead())),
       );
     }
+    let recorded = 0;
     for (const c of [1, 16, 64]) {
       results.push(
-        await load("Record 1 KiB gRPC (durable)", c, seconds, () => grpc.record(record)),
+        await load("Record 1 KiB gRPC (durable)", c, seconds, () =>
+          grpc.record(spreadRecordRequest(recorded++)),
+        ),
       );
     }
+    const audit = await measureAudit(vigil.baseUrl, seconds);
     const status = await readFile(`/proc/${vigil.child.pid}/status`, "utf8").catch(() => "");
     const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
-    return { results, rssKiB: kb ? Number(kb) : undefined };
+    return { results, audit, rssKiB: kb ? Number(kb) : undefined };
   } finally {
     await vigil.stop();
     await removeDir(vigil.dataDir);
@@ -70,11 +70,22 @@ console.log(`Vigil bench: ${seconds}s per concurrent run, Node ${process.version
 console.log("Policy evaluation in process (bundled policy library, opa-wasm):");
 printEvaluation(await measureEvaluation(seconds));
 
-const { results, rssKiB } = await serverLoad();
+const { results, audit, rssKiB } = await serverLoad();
 console.log("\nAgainst the server over loopback (every call durably audited):");
 const widths = [30, 5, 8, 9, 8, 8];
 console.log(row(["call", "conc", "ops", "ops/s", "p50 ms", "p99 ms"], widths));
 for (const r of results) {
+  console.log(
+    row(
+      [r.name, r.concurrency, r.ops, r.perSecond.toFixed(0), r.p50.toFixed(2), r.p99.toFixed(2)],
+      widths,
+    ),
+  );
+}
+printAudit(audit);
+console.log("\nThe audit store alone (durable group commits, all indexes):");
+console.log(row(["call", "conc", "ops", "ops/s", "p50 ms", "p99 ms"], widths));
+for (const r of await measureStoreAppend(seconds)) {
   console.log(
     row(
       [r.name, r.concurrency, r.ops, r.perSecond.toFixed(0), r.p50.toFixed(2), r.p99.toFixed(2)],
