@@ -6,19 +6,6 @@ import { ConfigError } from "../../server/src/errors.js";
 const defaults = { policyDir: "/p", opaPath: "opa", policyWorkers: 2 };
 
 describe("audit configuration", () => {
-  it("defaults: key beside the data, checkpoints every 1000 entries or minute, keep forever", () => {
-    const { audit } = loadServerConfig([], {}, defaults, "/srv");
-    expect(audit).toEqual({
-      signingKeyFile: "/srv/data/keys/audit-signing.key",
-      checkpointEvery: 1000,
-      checkpointIntervalMs: 60_000,
-      retentionMaxAgeMs: undefined,
-      retentionMaxBytes: undefined,
-      retentionIntervalMs: 60_000,
-      maxPending: 10_000,
-    });
-  });
-
   it("reads flags over variables", () => {
     const { audit } = loadServerConfig(
       ["--audit-retention-age", "90d", "--audit-signing-key", "/keys/a.pem"],

@@ -60,6 +60,15 @@ describe("loadServerConfig", () => {
         inlineMaxBytes: 65536,
         timeoutMs: 10000,
       },
+      audit: {
+        signingKeyFile: "/srv/vigil/data/keys/audit-signing.key",
+        checkpointEvery: 1000,
+        checkpointIntervalMs: 60_000,
+        retentionMaxAgeMs: undefined,
+        retentionMaxBytes: undefined,
+        retentionIntervalMs: 60_000,
+        maxPending: 10_000,
+      },
     });
   });
 
@@ -88,6 +97,13 @@ describe("loadServerConfig", () => {
       VIGIL_REDACT_MAX_BYTES: "1000",
       VIGIL_REDACT_INLINE_MAX_BYTES: "0",
       VIGIL_REDACT_TIMEOUT_MS: "500",
+      VIGIL_AUDIT_SIGNING_KEY: "keys/audit.pem",
+      VIGIL_AUDIT_CHECKPOINT_EVERY: "50",
+      VIGIL_AUDIT_CHECKPOINT_INTERVAL_MS: "1000",
+      VIGIL_AUDIT_RETENTION_AGE: "30d",
+      VIGIL_AUDIT_RETENTION_MAX_BYTES: "1GiB",
+      VIGIL_AUDIT_RETENTION_INTERVAL_MS: "2000",
+      VIGIL_AUDIT_MAX_PENDING: "99",
     });
     expect(config).toEqual({
       host: "0.0.0.0",
@@ -118,6 +134,15 @@ describe("loadServerConfig", () => {
         maxBytes: 1000,
         inlineMaxBytes: 0,
         timeoutMs: 500,
+      },
+      audit: {
+        signingKeyFile: "/srv/vigil/keys/audit.pem",
+        checkpointEvery: 50,
+        checkpointIntervalMs: 1000,
+        retentionMaxAgeMs: 30 * 86_400_000,
+        retentionMaxBytes: 1024 ** 3,
+        retentionIntervalMs: 2000,
+        maxPending: 99,
       },
     });
   });
