@@ -3,6 +3,7 @@ import {
   AuditRecordSchema,
   type Checkpoint,
   type RetentionAnchor,
+  type VerifyLogResponse,
 } from "../../../gen/vigil/v1/audit_pb.js";
 import { type AuditSigner, anchorMessage, checkpointMessage } from "./audit-signer.js";
 import type { AuditStore } from "./audit-store.js";
@@ -19,21 +20,8 @@ export interface VerifyOptions {
   trusted?: Checkpoint[];
 }
 
-/** The outcome of a verification. */
-export interface VerifyResult {
-  ok: boolean;
-  entriesChecked: bigint;
-  /** First entry found bad (0 when ok). */
-  firstBadSequence: bigint;
-  firstBadRecordId: string;
-  problem: string;
-  /** Hash of the last entry checked. */
-  headHash: string;
-  firstSequence: bigint;
-  checkpointsChecked: bigint;
-  latestCheckpoint: Checkpoint | undefined;
-  anchor: RetentionAnchor | undefined;
-}
+/** The outcome of a verification: the fields of `VerifyLogResponse`. */
+export type VerifyResult = Omit<VerifyLogResponse, "$typeName" | "$unknown">;
 
 /** A failure: the entry it names and what was wrong. */
 interface Failure {

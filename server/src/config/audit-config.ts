@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { ConfigError } from "../errors.js";
+import { positiveInt } from "./flag-values.js";
 
 /** The audit trail: signing, checkpoints, retention and backpressure. */
 export interface AuditConfig {
@@ -57,21 +58,21 @@ export function parseAuditConfig(pick: FlagReader, dataDir: string, cwd: string)
   const key = pick("audit-signing-key", "VIGIL_AUDIT_SIGNING_KEY");
   return {
     signingKeyFile: key ? resolve(cwd, key) : resolve(dataDir, "keys", "audit-signing.key"),
-    checkpointEvery: count(
+    checkpointEvery: positiveInt(
       "--audit-checkpoint-every",
       pick("audit-checkpoint-every", "VIGIL_AUDIT_CHECKPOINT_EVERY") ?? "1000",
     ),
-    checkpointIntervalMs: count(
+    checkpointIntervalMs: positiveInt(
       "--audit-checkpoint-interval-ms",
       pick("audit-checkpoint-interval-ms", "VIGIL_AUDIT_CHECKPOINT_INTERVAL_MS") ?? "60000",
     ),
     retentionMaxAgeMs: age === undefined ? undefined : parseAge(age),
     retentionMaxBytes: size === undefined ? undefined : parseSize(size),
-    retentionIntervalMs: count(
+    retentionIntervalMs: positiveInt(
       "--audit-retention-interval-ms",
       pick("audit-retention-interval-ms", "VIGIL_AUDIT_RETENTION_INTERVAL_MS") ?? "60000",
     ),
-    maxPending: count(
+    maxPending: positiveInt(
       "--audit-max-pending",
       pick("audit-max-pending", "VIGIL_AUDIT_MAX_PENDING") ?? "10000",
     ),
@@ -114,12 +115,4 @@ export function parseSize(value: string): number {
     );
   }
   return bytes;
-}
-
-function count(flag: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n <= 0) {
-    throw new ConfigError(`${flag}: expected a positive integer, got "${value}"`);
-  }
-  return n;
 }

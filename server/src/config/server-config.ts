@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../errors.js";
 import { type AuditConfig, auditFlagSpec, auditUsage, parseAuditConfig } from "./audit-config.js";
+import { bool, nonNegativeInt, positiveInt } from "./flag-values.js";
 
 /** Everything `vigil serve` needs, resolved from flags, `VIGIL_*` variables and defaults. */
 export interface ServerConfig {
@@ -288,26 +289,4 @@ function policyLocation(value: string, cwd: string): string {
 
 function optionalPath(value: string | undefined, cwd: string): string | undefined {
   return value === undefined ? undefined : resolve(cwd, value);
-}
-
-function bool(flag: string, value: string): boolean {
-  if (/^(true|1|yes|on)$/i.test(value)) return true;
-  if (/^(false|0|no|off)$/i.test(value)) return false;
-  throw new ConfigError(`${flag}: expected true or false, got "${value}"`);
-}
-
-function nonNegativeInt(flag: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0 || value.trim() === "") {
-    throw new ConfigError(`${flag}: expected a whole number ≥ 0, got "${value}"`);
-  }
-  return n;
-}
-
-function positiveInt(flag: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n <= 0) {
-    throw new ConfigError(`${flag}: expected a positive integer, got "${value}"`);
-  }
-  return n;
 }
