@@ -51,3 +51,17 @@ export function row(cells: (string | number)[], widths: number[]): string {
     )
     .join(" ");
 }
+
+/** Prints load results as a table: call, concurrency, ops, ops/s, p50 and p99. */
+export function printLoadTable(results: LoadResult[]): void {
+  const widths = [30, 5, 8, 9, 8, 8];
+  console.log(row(["call", "conc", "ops", "ops/s", "p50 ms", "p99 ms"], widths));
+  for (const r of results) {
+    console.log(
+      row(
+        [r.name, r.concurrency, r.ops, r.perSecond.toFixed(0), r.p50.toFixed(2), r.p99.toFixed(2)],
+        widths,
+      ),
+    );
+  }
+}

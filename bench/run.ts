@@ -13,7 +13,7 @@ import { ordinaryRead } from "../test/support/requests.js";
 import { removeDir, startVigil } from "../test/support/vigil-process.js";
 import { type AuditBench, measureAudit, printAudit, spreadRecordRequest } from "./audit.js";
 import { measureStoreAppend } from "./audit-store.js";
-import { type LoadResult, load, row } from "./load.js";
+import { type LoadResult, load, printLoadTable } from "./load.js";
 import { measureEvaluation, printEvaluation } from "./policy-evaluation.js";
 import {
   measureRedactInProcess,
@@ -72,27 +72,10 @@ printEvaluation(await measureEvaluation(seconds));
 
 const { results, audit, rssKiB } = await serverLoad();
 console.log("\nAgainst the server over loopback (every call durably audited):");
-const widths = [30, 5, 8, 9, 8, 8];
-console.log(row(["call", "conc", "ops", "ops/s", "p50 ms", "p99 ms"], widths));
-for (const r of results) {
-  console.log(
-    row(
-      [r.name, r.concurrency, r.ops, r.perSecond.toFixed(0), r.p50.toFixed(2), r.p99.toFixed(2)],
-      widths,
-    ),
-  );
-}
+printLoadTable(results);
 printAudit(audit);
 console.log("\nThe audit store alone (durable group commits, all indexes):");
-console.log(row(["call", "conc", "ops", "ops/s", "p50 ms", "p99 ms"], widths));
-for (const r of await measureStoreAppend(seconds)) {
-  console.log(
-    row(
-      [r.name, r.concurrency, r.ops, r.perSecond.toFixed(0), r.p50.toFixed(2), r.p99.toFixed(2)],
-      widths,
-    ),
-  );
-}
+printLoadTable(await measureStoreAppend(seconds));
 if (rssKiB) console.log(`\nServer RSS after the run: ${(rssKiB / 1024).toFixed(0)} MiB`);
 
 console.log("");

@@ -10,6 +10,7 @@ import {
   type AuthorizeInput,
   buildAuthorizeInput,
   type ContentInput,
+  contentInput,
   contentKindName,
 } from "../policy/policy-input.js";
 
@@ -60,16 +61,9 @@ export function replayInput(record: AuditRecord): ReplayInput {
 function recordedContentInput(content: RecordedContent): ContentInput {
   const base = { kind: contentKindName(content.kind), name: content.name };
   if (!content.stored) return base;
-  switch (content.body.case) {
-    case "text":
-      return { ...base, text: content.body.value };
-    case "json":
-      try {
-        return { ...base, json: JSON.parse(content.body.value) };
-      } catch {
-        return base;
-      }
-    default:
-      return base;
+  try {
+    return contentInput(content, "content");
+  } catch {
+    return base;
   }
 }

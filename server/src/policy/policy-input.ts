@@ -99,7 +99,14 @@ export function resourceInput(resource: Resource | undefined): AuthorizeInput["r
   };
 }
 
-function contentInput(content: Content, field: string): ContentInput {
+/**
+ * Content as Rego sees it. Throws `InvalidInputError` naming `field` for JSON that does not
+ * parse or a missing body.
+ */
+export function contentInput(
+  content: Pick<Content, "kind" | "name" | "body">,
+  field: string,
+): ContentInput {
   const base = { kind: contentKindName(content.kind), name: content.name };
   switch (content.body.case) {
     case "text":
