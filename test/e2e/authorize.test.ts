@@ -39,8 +39,8 @@ afterAll(async () => {
 });
 
 describe.each(transportCases)("over $name", (transportCase) => {
-  const clients = (options?: { oneShot?: boolean }) => {
-    const transport = transportCase.create(vigil.baseUrl, options);
+  const clients = () => {
+    const transport = transportCase.create(vigil.baseUrl);
     return {
       policy: createClient(PolicyService, transport),
       health: createClient(Health, transport),
@@ -141,7 +141,7 @@ describe.each(transportCases)("over $name", (transportCase) => {
         body: { case: "text", value: "x".repeat(100_000) },
       }),
     );
-    const error = await expectConnectError(clients({ oneShot: true }).policy.authorize(request));
+    const error = await expectConnectError(clients().policy.authorize(request));
     expect(error.code).toBe(Code.ResourceExhausted);
   });
 
@@ -228,10 +228,7 @@ describe("RedactStream, a bidirectional stream", () => {
     yield { frame: { case: "chunk" as const, value: `${token.slice(20)}, done` } };
   }
   const drain = async (transportCase: (typeof transportCases)[number]) => {
-    const policy = createClient(
-      PolicyService,
-      transportCase.create(vigil.baseUrl, { oneShot: true }),
-    );
+    const policy = createClient(PolicyService, transportCase.create(vigil.baseUrl));
     const pieces: string[] = [];
     for await (const reply of policy.redactStream(chunks())) pieces.push(reply.chunk);
     return pieces;

@@ -38,8 +38,7 @@ const prompt = (value: string) => ({
 });
 
 describe.each(transportCases)("Redact bounds and custom rules over $name", (transport) => {
-  const client = (oneShot = false) =>
-    createClient(PolicyService, transport.create(vigil.baseUrl, { oneShot }));
+  const client = () => createClient(PolicyService, transport.create(vigil.baseUrl));
 
   it("masks with the server's gitleaks rules beside the built-in ones", async () => {
     const res = await client().redact(prompt(`ACME_TOKEN=${acmeToken}\ngh=${githubToken}`));
@@ -78,7 +77,7 @@ describe.each(transportCases)("Redact bounds and custom rules over $name", (tran
   });
 
   it("refuses a 50 MB payload at the message limit, and keeps serving", async () => {
-    const error = await expectConnectError(client(true).redact(prompt("x".repeat(50 * mib))));
+    const error = await expectConnectError(client().redact(prompt("x".repeat(50 * mib))));
     expect(error.rawMessage).not.toContain("xxxx");
     if (transport.http2) {
       // Over HTTP/2 the server answers ResourceExhausted before the body has arrived, and
@@ -94,7 +93,7 @@ describe.each(transportCases)("Redact bounds and custom rules over $name", (tran
         /^message size (\d+ )?is larger than configured readMaxBytes 8388608$/,
       );
     }
-    const after = await client(true).redact(prompt(`gh=${githubToken}`));
+    const after = await client().redact(prompt(`gh=${githubToken}`));
     expect(after.content?.body.value).toBe("gh=[REDACTED:github-pat]");
   });
 });

@@ -1,4 +1,3 @@
-import { Agent } from "node:http";
 import type { Transport } from "@connectrpc/connect";
 import {
   createConnectTransport,
@@ -9,12 +8,7 @@ import {
 /** A named way of reaching the server, so one behaviour suite runs over each. */
 export interface TransportCase {
   name: string;
-  /**
-   * `oneShot` gives HTTP/1.1 transports a connection that is never reused: after an answer
-   * sent before the request body was read (an oversized message), Node's server drops the
-   * connection, and a pooled client would see ECONNRESET on its next call.
-   */
-  create(baseUrl: string, options?: { oneShot?: boolean }): Transport;
+  create(baseUrl: string): Transport;
   /** HTTP/2 carries bidirectional streams; HTTP/1.1 does not. */
   http2: boolean;
 }
@@ -28,8 +22,7 @@ export const transportCases: TransportCase[] = [
   },
   {
     name: "Connect (HTTP/1.1)",
-    create: (baseUrl, options) =>
-      createConnectTransport({ baseUrl, httpVersion: "1.1", ...h1Options(options) }),
+    create: (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "1.1" }),
     http2: false,
   },
   {
@@ -39,12 +32,7 @@ export const transportCases: TransportCase[] = [
   },
   {
     name: "gRPC-Web (HTTP/1.1)",
-    create: (baseUrl, options) =>
-      createGrpcWebTransport({ baseUrl, httpVersion: "1.1", ...h1Options(options) }),
+    create: (baseUrl) => createGrpcWebTransport({ baseUrl, httpVersion: "1.1" }),
     http2: false,
   },
 ];
-
-function h1Options(options: { oneShot?: boolean } | undefined) {
-  return options?.oneShot ? { nodeOptions: { agent: new Agent({ keepAlive: false }) } } : {};
-}

@@ -8,6 +8,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Registry } from "prom-client";
 import type { Logger } from "../logging/logger.js";
 import { peerAddressKey } from "../rpc/caller.js";
+import { createLingeringClose } from "./lingering-close.js";
 import { createMetricsRoute } from "./metrics-route.js";
 import { unknownRouteHandler } from "./unknown-route.js";
 
@@ -55,6 +56,7 @@ export async function createVigilServer(options: VigilServerOptions): Promise<Vi
   });
   let inFlight = 0;
   const metricsRoute = options.metrics ? createMetricsRoute(options.metrics) : () => false;
+  const lingeringClose = createLingeringClose();
   const handler = (
     req: http.IncomingMessage | http2.Http2ServerRequest,
     res: http.ServerResponse | http2.Http2ServerResponse,
@@ -62,6 +64,7 @@ export async function createVigilServer(options: VigilServerOptions): Promise<Vi
     inFlight++;
     res.once("close", () => inFlight--);
     if (metricsRoute(req, res)) return;
+    if (req instanceof http.IncomingMessage) lingeringClose(req, res as http.ServerResponse);
     adapter(req as http2.Http2ServerRequest, res as http2.Http2ServerResponse);
   };
 
