@@ -77,6 +77,24 @@ export class NotFoundError extends VigilError {
   override name = "NotFoundError";
 }
 
+/** The caller may not do this (decide its own request, act outside its reviewer groups). */
+export class NotPermittedError extends VigilError {
+  override name = "NotPermittedError";
+}
+
+/** The caller presented a credential Vigil does not accept (unknown, malformed, revoked). */
+export class UnauthenticatedError extends VigilError {
+  override name = "UnauthenticatedError";
+}
+
+/**
+ * The request is valid but the thing it acts on is in the wrong state: an approval already
+ * decided, expired or voted on by this reviewer.
+ */
+export class WrongStateError extends VigilError {
+  override name = "WrongStateError";
+}
+
 /**
  * Quotes text taken from untrusted input (a file name in a bundle, a claim) for an error message:
  * JSON quoting keeps a crafted value from forging log lines, and a long one is cut short.

@@ -6,7 +6,10 @@ import { fileURLToPath } from "node:url";
 import { HealthCheckResponse_ServingStatus as ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import { PolicyAdminService } from "../../gen/vigil/v1/policy_admin_pb.js";
 import { PolicyService } from "../../gen/vigil/v1/policy_service_pb.js";
+import { openApprovalDesk } from "./approvals/approval-desk.js";
+import { startApprovalWebhooks } from "./approvals/approval-webhooks.js";
 import { openAuditTrail } from "./audit/audit-trail.js";
+import { loadApiTokens } from "./auth/api-tokens.js";
 import { type ConfigDefaults, loadServerConfig } from "./config/server-config.js";
 import { describeError } from "./errors.js";
 import { createHealthStatuses } from "./health/health-statuses.js";
@@ -20,6 +23,7 @@ import { createPolicyWorkerPool } from "./policy/policy-worker-pool.js";
 import { createContentRedactor } from "./redact/content-redactor.js";
 import { loadCustomRules } from "./redact/custom-rules-files.js";
 import { loadFingerprintKey } from "./redact/fingerprint-key.js";
+import { createAuthenticationInterceptor } from "./rpc/authentication.js";
 import { createErrorMappingInterceptor } from "./rpc/error-mapping.js";
 import { createRoutes } from "./rpc/routes.js";
 import { createVigilServer } from "./server/vigil-server.js";
@@ -49,8 +53,11 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<voi
     logger.error({ err: describeError(reason) }, "unhandled rejection");
   });
 
-  // Unusable rule files stop the start, before anything is opened.
+  // Unusable rule or token files stop the start, before anything is opened.
   const customRules = await loadCustomRules(config.redaction.rulesFiles, logger);
+  const tokens = config.approvals.tokensFile
+    ? await loadApiTokens(config.approvals.tokensFile)
+    : undefined;
   await mkdir(config.dataDir, { recursive: true });
   const health = createHealthStatuses();
   const policyServices = ["", PolicyService.typeName, PolicyAdminService.typeName];
@@ -79,6 +86,13 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<voi
   });
   // Prune what retention allows before serving, then on its timer.
   await audit.retention.run();
+  const approvalDesk = await openApprovalDesk({
+    path: join(config.dataDir, "approvals"),
+    audit: audit.store,
+    logger,
+    sweepIntervalMs: config.approvals.sweepIntervalMs,
+  });
+  await startApprovalWebhooks(config.approvals, approvalDesk, logger, metrics);
   const engine = createPolicyEngine({
     logger,
     evaluator,
@@ -128,6 +142,8 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<voi
       health,
       logger,
       redactor,
+      approvals: approvalDesk.workflow,
+      watchers: approvalDesk.watchers,
       policyAdmin: {
         sourceKind: source.source.kind,
         evaluation: {
@@ -137,7 +153,8 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<voi
         },
       },
     }),
-    interceptors: [createErrorMappingInterceptor(logger)],
+    // Outermost first: authentication failures are mapped like every other error.
+    interceptors: [createErrorMappingInterceptor(logger), createAuthenticationInterceptor(tokens)],
     maxMessageBytes: config.maxMessageBytes,
     tls: config.tls,
     logger,
@@ -151,6 +168,7 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<voi
       tls: Boolean(config.tls),
       dataDir: config.dataDir,
       policy: engine.active()?.revision ?? null,
+      apiTokens: tokens?.size ?? 0,
     },
     "listening",
   );
@@ -168,6 +186,7 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<voi
     await loader.close();
     await evaluator.close();
     await workerPool?.close();
+    await approvalDesk.close();
     await audit.close();
     logger.info("stopped");
     process.exit(0);

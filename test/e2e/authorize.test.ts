@@ -159,11 +159,13 @@ describe.each(transportCases)("over $name", (transportCase) => {
     expect(status.lastAttempt?.ok).toBe(true);
   });
 
-  it("answers Unimplemented, naming the method, for services not built yet", async () => {
-    const { approvals } = clients();
-    const listed = await expectConnectError(approvals.listApprovals({}));
-    expect(listed.code).toBe(Code.Unimplemented);
-    expect(listed.rawMessage).toContain("vigil.v1.ApprovalService.ListApprovals");
+  it("puts a request needing approval in the reviewer inbox", async () => {
+    const { policy, approvals } = clients();
+    const res = await policy.authorize(destructiveAgentCommand());
+    const inbox = await approvals.listApprovals({ group: "sre-oncall" });
+    expect(inbox.approvals.map((a) => a.id)).toContain(res.approval?.id);
+    const { approval } = await approvals.getApproval({ id: res.approval?.id ?? "" });
+    expect(approval?.contentPreview).toContain("kubectl delete namespace payments");
   });
 
   it("masks a credential in a prompt through Redact", async () => {

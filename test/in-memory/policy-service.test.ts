@@ -20,6 +20,7 @@ import {
   RecordEventSchema,
   RedactResponseSchema,
 } from "../../gen/vigil/v1/policy_service_pb.js";
+import { type ApprovalDesk, openApprovalDesk } from "../../server/src/approvals/approval-desk.js";
 import { loadAuditSigner } from "../../server/src/audit/audit-signer.js";
 import type { AuditStore } from "../../server/src/audit/audit-store.js";
 import { genesisHash } from "../../server/src/audit/hash-chain.js";
@@ -39,6 +40,7 @@ import { removeDir, tempDir } from "../support/vigil-process.js";
 
 let bundle: PolicyBundle;
 const stores: AuditStore[] = [];
+const desks: ApprovalDesk[] = [];
 const dirs: string[] = [];
 
 beforeAll(async () => {
@@ -46,6 +48,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
+  await Promise.all(desks.splice(0).map((d) => d.close().catch(() => undefined)));
   await Promise.all(stores.splice(0).map((s) => s.close().catch(() => undefined)));
   await Promise.all(dirs.splice(0).map(removeDir));
 });
@@ -62,9 +65,18 @@ async function startService({ withPolicy = true } = {}) {
   const logs = captureLogs();
   const engine = createPolicyEngine({ logger: logs.logger, evaluator: createPolicyEvaluator() });
   if (withPolicy) await engine.load(bundle);
+  const approvalDesk = await openApprovalDesk({
+    path: join(dir, "approvals"),
+    audit: store,
+    logger: logs.logger,
+    sweepIntervalMs: 60_000,
+  });
+  desks.push(approvalDesk);
   const routes = createRoutes({
     engine,
     redactor: createContentRedactor({ engine, fingerprintKey: Buffer.from("in-memory-test-key") }),
+    approvals: approvalDesk.workflow,
+    watchers: approvalDesk.watchers,
     store,
     signer: await loadAuditSigner(join(dir, "keys", "audit-signing.key")),
     health: createHealthStatuses(),

@@ -42,10 +42,17 @@ const volatile = new Set([
   "bundleRevision",
   "policyRevision",
   "bundleDigest",
+  "actionDigest",
 ]);
 
-/** Replaces values that differ on every run (ids, times, revisions) with their field name. */
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Replaces values that differ on every run (ids, times, revisions) with their field name, and
+ * any UUID (an approval's id) with `<uuid>`.
+ */
 export function normalize(value: unknown): unknown {
+  if (typeof value === "string" && uuid.test(value)) return "<uuid>";
   if (Array.isArray(value)) return value.map(normalize);
   if (value && typeof value === "object") {
     return Object.fromEntries(

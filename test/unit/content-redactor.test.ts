@@ -27,7 +27,7 @@ const blockingPolicy = {
 };
 
 const input = (target: string): RedactPlanInput => ({
-  caller: { id: "c", method: "none", roles: [], peer: "" },
+  caller: { id: "c", method: "none", roles: [], groups: [], peer: "" },
   principal: { id: "p", kind: "user", groups: [], attributes: {} },
   action: "llm.complete",
   resource: { kind: "llm", id: "m", attributes: {} },

@@ -1,9 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { describe, expect, it } from "vitest";
-import { ApprovalState } from "../../gen/vigil/v1/approval_pb.js";
-import { ContentKind, Decision, PrincipalKind } from "../../gen/vigil/v1/common_pb.js";
-import { AuthorizeRequestSchema } from "../../gen/vigil/v1/policy_service_pb.js";
+import { ApprovalSchema, ApprovalState } from "../../gen/vigil/v1/approval_pb.js";
+import { ContentKind, Decision } from "../../gen/vigil/v1/common_pb.js";
 import type { PolicyDecision } from "../../server/src/policy/policy-decision.js";
 import {
   toAuthorizeResponse,
@@ -14,12 +13,6 @@ import {
 const provenance = { revision: "src-abc", entrypoint: "vigil/authz/decision", digest: "d1" };
 const decidedAt = new Date("2026-03-01T12:00:00.000Z");
 const receipt = { sequence: 42n, hash: "f".repeat(64) };
-const request = create(AuthorizeRequestSchema, {
-  principal: { id: "agent:deploy-bot", kind: PrincipalKind.AGENT },
-  action: "tool.call",
-  resource: { kind: "k8s-cluster", id: "main" },
-  secrets: [{ name: "KUBECONFIG", store: "vault" }],
-});
 
 function decision(overrides: Partial<PolicyDecision>): PolicyDecision {
   return {
@@ -110,7 +103,6 @@ describe("toDecision", () => {
 describe("toAuthorizeResponse", () => {
   it("fills the id, reasons, provenance, cache TTL, decided time and sequence", () => {
     const response = toAuthorizeResponse(
-      request,
       decision({ cacheTtlSeconds: 90, obligations: [{ type: "record", session: true }] }),
       "dec-1",
       decidedAt,
@@ -133,7 +125,6 @@ describe("toAuthorizeResponse", () => {
 
   it("leaves approval empty for a deny", () => {
     const response = toAuthorizeResponse(
-      request,
       decision({ outcome: "deny", reasons: [{ code: "no", message: "no" }] }),
       "dec-2",
       decidedAt,
@@ -143,36 +134,16 @@ describe("toAuthorizeResponse", () => {
     expect(response.approval).toBeUndefined();
   });
 
-  it("builds a pending approval for require_approval, expiring after the policy's TTL", () => {
+  it("carries the approval it is given, for require_approval", () => {
+    const approval = create(ApprovalSchema, { id: "ap-1", state: ApprovalState.PENDING });
     const response = toAuthorizeResponse(
-      request,
-      decision({
-        outcome: "require_approval",
-        reasons: [
-          { code: "a", message: "destructive" },
-          { code: "b", message: "production" },
-        ],
-        approval: { rules: [{ group: "sre-oncall", required: 2 }], ttlSeconds: 900 },
-      }),
+      decision({ outcome: "require_approval", reasons: [{ code: "a", message: "destructive" }] }),
       "dec-3",
       decidedAt,
       receipt,
+      approval,
     );
-    const approval = response.approval;
-    expect(approval).toMatchObject({
-      state: ApprovalState.PENDING,
-      action: "tool.call",
-      decisionId: "dec-3",
-      policyRevision: "src-abc",
-      reason: "destructive; production",
-      rules: [expect.objectContaining({ group: "sre-oncall", required: 2 })],
-    });
-    expect(approval?.principal?.id).toBe("agent:deploy-bot");
-    expect(approval?.resource?.id).toBe("main");
-    expect(approval?.secrets.map((s) => s.name)).toEqual(["KUBECONFIG"]);
-    expect(approval?.createdAt && timestampDate(approval.createdAt)).toEqual(decidedAt);
-    expect(approval?.expiresAt && timestampDate(approval.expiresAt)).toEqual(
-      new Date("2026-03-01T12:15:00.000Z"),
-    );
+    expect(response.decision).toBe(Decision.REQUIRE_APPROVAL);
+    expect(response.approval).toMatchObject({ id: "ap-1", state: ApprovalState.PENDING });
   });
 });

@@ -387,7 +387,7 @@ describe.each(placements)("evaluating on the $name", ({ onPool }) => {
 
 describe("redact plans", () => {
   const planInput = (target: string) => ({
-    caller: { id: "c", method: "none", roles: [], peer: "" },
+    caller: { id: "c", method: "none", roles: [], groups: [], peer: "" },
     principal: { id: "p", kind: "user", groups: [], attributes: {} },
     action: "llm.complete",
     resource: { kind: "llm", id: "gpt", attributes: {} },

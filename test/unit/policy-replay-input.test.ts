@@ -27,7 +27,13 @@ const decision: PolicyDecision = {
   outcome: "require_approval",
   reasons: [{ code: "destructive_production_command", message: "needs a reviewer" }],
   obligations: [],
-  approval: { rules: [{ group: "sre-oncall", required: 1 }], ttlSeconds: 900 },
+  approval: {
+    rules: [{ group: "sre-oncall", required: 1 }],
+    ttlSeconds: 900,
+    grantTtlSeconds: 900,
+    uses: 1,
+    bypassGroups: [],
+  },
   cacheTtlSeconds: 0,
   provenance: { revision: "src-abc", entrypoint: "vigil/authz/decision", digest: "d1" },
 };

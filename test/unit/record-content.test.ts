@@ -42,6 +42,7 @@ const caller = {
   id: "c",
   method: "none",
   roles: [],
+  groups: [],
   peer: "",
 };
 const event = (kind: ContentKind, value: string) =>

@@ -35,7 +35,7 @@ export async function runExport(
   let count = 0;
   try {
     // The export covers the whole log, which may take longer than any fixed deadline.
-    const stream = auditClient(server).exportRecords({ filter }, { timeoutMs: 0 });
+    const stream = auditClient(server, env.VIGIL_TOKEN).exportRecords({ filter }, { timeoutMs: 0 });
     for await (const batch of stream) {
       for (const record of batch.records) await out.write(recordJsonLine(record));
       count += batch.records.length;

@@ -48,7 +48,7 @@ export async function runQuery(
   const limit = Number(parseCount("--limit", values.limit));
   const filter = recordFilter(values, new Date());
   const server = serverUrl(values.server, env);
-  const client = auditClient(server);
+  const client = auditClient(server, env.VIGIL_TOKEN);
   const out = await openLineSink(undefined);
   let printed = 0;
   try {
@@ -87,7 +87,7 @@ export async function runGet(
   }
   const server = serverUrl(values.server, env);
   try {
-    const { record } = await auditClient(server).getRecord({ id });
+    const { record } = await auditClient(server, env.VIGIL_TOKEN).getRecord({ id });
     // An answer without a record says no more than NotFound does; report it the same way.
     if (record === undefined) throw new ConnectError("empty answer", Code.NotFound);
     const text = values.json

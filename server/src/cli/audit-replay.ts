@@ -57,7 +57,7 @@ export async function runReplay(
   let first: number | undefined;
   let previous: number | undefined;
   try {
-    const records = queryAllRecords(auditClient(server), {
+    const records = queryAllRecords(auditClient(server, env.VIGIL_TOKEN), {
       filter: create(RecordFilterSchema, { sessionId: session }),
     });
     for await (const record of records) {

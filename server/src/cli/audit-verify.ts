@@ -61,7 +61,7 @@ export async function runVerify(
   const server = serverUrl(values.server, env);
   try {
     // Verification recomputes every hash of a log that may be large: no fixed deadline.
-    const res = await auditClient(server).verifyLog(
+    const res = await auditClient(server, env.VIGIL_TOKEN).verifyLog(
       { fromSequence, toSequence, trustedCheckpoints },
       { timeoutMs: 0 },
     );
@@ -93,7 +93,7 @@ export async function runCheckpoints(
   const out = await openLineSink(values.out);
   let count = 0;
   try {
-    for await (const checkpoint of listAllCheckpoints(auditClient(server))) {
+    for await (const checkpoint of listAllCheckpoints(auditClient(server, env.VIGIL_TOKEN))) {
       const json = values.json || values.out !== undefined;
       await out.write(
         json ? JSON.stringify(toJson(CheckpointSchema, checkpoint)) : checkpointLine(checkpoint),

@@ -107,7 +107,11 @@ export async function runPolicyReplay(
   try {
     const tally = createReplayTally(show);
     try {
-      for await (const record of decisionRecords(auditClient(baseUrl), filter, limit)) {
+      for await (const record of decisionRecords(
+        auditClient(baseUrl, env.VIGIL_TOKEN),
+        filter,
+        limit,
+      )) {
         clock = record.time ? timestampDate(record.time).getTime() : started.getTime();
         tally.add(await replayRecord(candidate, record));
       }

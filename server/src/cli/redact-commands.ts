@@ -45,7 +45,7 @@ export async function runRedact(
     },
   });
   const input = await readStdin();
-  const client = policyClient(serverUrl(values.server, env));
+  const client = policyClient(serverUrl(values.server, env), env.VIGIL_TOKEN);
   try {
     const res = await client.redact({
       content: {
@@ -87,7 +87,7 @@ export async function runScan(
     throw new ConfigError(`--format: expected text, json or sarif, got "${values.format}"`);
   }
   if (positionals.length === 0) throw new ConfigError("scan: give at least one PATH");
-  const client = policyClient(serverUrl(values.server, env));
+  const client = policyClient(serverUrl(values.server, env), env.VIGIL_TOKEN);
   const results: { path: string; findings: Finding[] }[] = [];
   const unscanned: string[] = [];
   try {

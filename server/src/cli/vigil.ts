@@ -1,14 +1,21 @@
 import { serveUsage } from "../config/server-config.js";
 import { ConfigError, describeError } from "../errors.js";
 import { serve } from "../main.js";
+import { runApprovalsCommand } from "./approval-commands.js";
 import { runAuditCommand } from "./audit-commands.js";
+import { runAuthorize } from "./authorize-command.js";
 import { runPolicyCommand } from "./policy-commands.js";
 import { runRedact, runScan } from "./redact-commands.js";
+import { runTokenCommand } from "./token-command.js";
 
 const usage = `Usage: vigil <command> [flags]
 
 Commands:
   serve          run the Vigil server (vigil serve --help for flags)
+  authorize      ask whether an action may proceed; exit 0 allow, 1 deny, 2 approval pending
+                 (--wait waits for the reviewers)
+  approvals      the reviewer inbox: list, get, approve, deny, watch (vigil approvals --help)
+  token create   make an API token and its entry for the server's --auth-tokens file
   policy build   compile a Rego directory into an OPA Wasm bundle
   policy test    run the policy's opa tests
   policy eval    evaluate a policy locally and show the decision
@@ -34,6 +41,9 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
   if (command === "redact") return runRedact(rest, print, env);
   if (command === "scan") return runScan(rest, print, env);
   if (command === "audit") return runAuditCommand(rest, print, env);
+  if (command === "authorize") return runAuthorize(rest, print, env);
+  if (command === "approvals") return runApprovalsCommand(rest, print, env);
+  if (command === "token") return runTokenCommand(rest, print);
   if (command === undefined || command === "--help" || command === "help") {
     return print(usage, command === undefined ? exitCodes.usage : exitCodes.ok);
   }

@@ -1,6 +1,12 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../errors.js";
+import {
+  type ApprovalConfig,
+  approvalFlagSpec,
+  approvalUsage,
+  parseApprovalConfig,
+} from "./approval-config.js";
 import { type AuditConfig, auditFlagSpec, auditUsage, parseAuditConfig } from "./audit-config.js";
 import { bool, nonNegativeInt, positiveInt } from "./flag-values.js";
 
@@ -20,6 +26,8 @@ export interface ServerConfig {
   policyEvaluation: PolicyEvaluationConfig;
   /** Checkpoint signing, retention and backpressure of the audit trail. */
   audit: AuditConfig;
+  /** API tokens, approval timers and notifications. */
+  approvals: ApprovalConfig;
   /** Custom rules, size and time bounds for Redact (and Record's server-side masking). */
   redaction: RedactionConfig;
   /** The `opa` executable used to compile a policy directory. */
@@ -109,6 +117,7 @@ const flagSpec = {
   "redact-inline-max-bytes": { type: "string" },
   "redact-timeout-ms": { type: "string" },
   ...auditFlagSpec,
+  ...approvalFlagSpec,
 } as const;
 
 /** Usage text for `vigil serve --help`. */
@@ -153,7 +162,8 @@ Redaction:
   --redact-timeout-ms N      give up on masking one item after N ms; the call fails, nothing is
                              returned unmasked (VIGIL_REDACT_TIMEOUT_MS, default 10000)
 
-${auditUsage}`;
+${auditUsage}
+${approvalUsage}`;
 
 /**
  * Resolves the server configuration. Flags win over environment variables, which win over
@@ -190,6 +200,7 @@ export function loadServerConfig(
     port,
     dataDir,
     audit: parseAuditConfig(pick, dataDir, cwd),
+    approvals: parseApprovalConfig(pick, cwd),
     policy: policyLocation(pick("policy", "VIGIL_POLICY") ?? defaults.policyDir, cwd),
     policyLoading: {
       watch: bool("--policy-watch", pick("policy-watch", "VIGIL_POLICY_WATCH") ?? "true"),

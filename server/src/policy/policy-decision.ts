@@ -15,8 +15,16 @@ export interface ObligationSpec {
 
 /** Approval requirements a policy attaches to `require_approval`. */
 export interface ApprovalSpec {
+  /** Every rule must be met: `required` approvals from members of `group`. */
   rules: { group: string; required: number }[];
+  /** How long the request waits for reviewers before it expires. Default 3600. */
   ttlSeconds: number;
+  /** How long an approved grant stays redeemable. Default: `ttlSeconds`. */
+  grantTtlSeconds: number;
+  /** Redemptions an approved grant allows. Default 1. */
+  uses: number;
+  /** Members of these groups may approve alone (an explicit, policy-set bypass). Default none. */
+  bypassGroups: string[];
 }
 
 /** What `vigil/authz/decision` decided, with the bundle that decided it. */
@@ -96,7 +104,7 @@ function parseReason(item: unknown, i: number): DecisionReason {
 }
 
 function parseApproval(value: unknown): ApprovalSpec {
-  if (value === undefined) return { rules: [], ttlSeconds: 3600 };
+  if (value === undefined) value = {};
   if (!isObject(value)) throw new PolicyOutputError(`"approval" must be an object`);
   const rules = listOf(value.rules, "approval.rules").map((rule, i) => {
     if (!isObject(rule) || typeof rule.group !== "string") {
@@ -104,7 +112,20 @@ function parseApproval(value: unknown): ApprovalSpec {
     }
     return { group: rule.group, required: count(rule.required, `approval.rules[${i}].required`) };
   });
-  return { rules, ttlSeconds: nonNegative(value.ttl_seconds, "approval.ttl_seconds", 3600) };
+  const ttlSeconds = nonNegative(value.ttl_seconds, "approval.ttl_seconds", 3600);
+  const bypassGroups = listOf(value.bypass_groups, "approval.bypass_groups").map((group, i) => {
+    if (typeof group !== "string" || group === "") {
+      throw new PolicyOutputError(`approval.bypass_groups[${i}] must be a non-empty string`);
+    }
+    return group;
+  });
+  return {
+    rules,
+    ttlSeconds,
+    grantTtlSeconds: nonNegative(value.grant_ttl_seconds, "approval.grant_ttl_seconds", ttlSeconds),
+    uses: count(value.uses, "approval.uses"),
+    bypassGroups,
+  };
 }
 
 /** `value` as a list (undefined → empty); anything else throws {@link PolicyOutputError}. */
@@ -114,7 +135,7 @@ export function listOf(value: unknown, name: string): unknown[] {
   return value;
 }
 
-/** A reviewer count: a whole number that fits the wire type (uint32). Default 1. */
+/** A count (reviewers, uses): a whole number that fits the wire type (uint32). Default 1. */
 function count(value: unknown, name: string): number {
   return wholeNumber(value, name, { min: 1, max: 0xffffffff, fallback: 1 });
 }

@@ -12,7 +12,7 @@ import { InvalidInputError } from "../errors.js";
 
 /** The document Rego sees as `input` for `vigil/authz/decision`. Documented in the README. */
 export interface AuthorizeInput {
-  caller: { id: string; method: string; roles: string[]; peer: string };
+  caller: { id: string; method: string; roles: string[]; groups: string[]; peer: string };
   principal: PrincipalInput;
   action: string;
   resource: { kind: string; id: string; attributes: JsonObject };
@@ -20,9 +20,19 @@ export interface AuthorizeInput {
   contents: ContentInput[];
   context: JsonObject;
   approval_id: string;
+  /** The approved grant being redeemed, once Vigil has bound it to this request. */
+  grant?: GrantInput;
   session_id: string;
   request_id: string;
   time: { unix_ms: number; rfc3339: string };
+}
+
+/** An approved grant as Rego sees it (`data.vigil.lib.grants`). */
+export interface GrantInput {
+  id: string;
+  state: string;
+  approvers: { id: string; group: string }[];
+  expires_at_ns: number | undefined;
 }
 
 /** The principal part of the input document. */
@@ -52,7 +62,13 @@ export function buildAuthorizeInput(
   now: Date,
 ): AuthorizeInput {
   return {
-    caller: { id: caller.id, method: caller.method, roles: [...caller.roles], peer: caller.peer },
+    caller: {
+      id: caller.id,
+      method: caller.method,
+      roles: [...caller.roles],
+      groups: [...caller.groups],
+      peer: caller.peer,
+    },
     principal: principalInput(request.principal),
     action: request.action,
     resource: resourceInput(request.resource),

@@ -10,7 +10,7 @@ import {
 
 /** The document Rego sees as `input` for `vigil/redact/plan`. */
 export interface RedactPlanInput {
-  caller: { id: string; method: string; roles: string[]; peer: string };
+  caller: { id: string; method: string; roles: string[]; groups: string[]; peer: string };
   principal: { id: string; kind: string; groups: string[]; attributes: object };
   action: string;
   resource: { kind: string; id: string; attributes: object };

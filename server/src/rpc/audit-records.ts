@@ -67,13 +67,17 @@ function recordHead(
   };
 }
 
-/** The audit record of an Authorize decision. */
+/**
+ * The audit record of an Authorize decision. `approvalId` is the approval it created or
+ * redeemed; default the one the request named.
+ */
 export function decisionRecord(
   request: AuthorizeRequest,
   decision: PolicyDecision,
   caller: Caller,
   id: string,
   time: Date,
+  approvalId = request.approvalId,
 ): AuditRecord {
   return create(AuditRecordSchema, {
     ...recordHead(AuditRecordKind.DECISION, request, caller, id, time),
@@ -82,7 +86,7 @@ export function decisionRecord(
     reasons: toReasons(decision),
     obligations: toObligations(decision.obligations),
     policy: toProvenance(decision),
-    approvalId: request.approvalId,
+    approvalId,
     contents: request.contents.map(contentMetadata),
     attributes: request.context,
   });

@@ -1,6 +1,6 @@
 import { create, type JsonObject } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { type Approval, ApprovalSchema, ApprovalState } from "../../../gen/vigil/v1/approval_pb.js";
+import type { Approval } from "../../../gen/vigil/v1/approval_pb.js";
 import {
   ContentKind,
   Decision,
@@ -11,7 +11,6 @@ import {
 } from "../../../gen/vigil/v1/common_pb.js";
 import { type Obligation, ObligationSchema } from "../../../gen/vigil/v1/obligation_pb.js";
 import {
-  type AuthorizeRequest,
   type AuthorizeResponse,
   AuthorizeResponseSchema,
 } from "../../../gen/vigil/v1/policy_service_pb.js";
@@ -78,44 +77,23 @@ export function toObligations(specs: ObligationSpec[]): Obligation[] {
   });
 }
 
-/** Approval details for a `require_approval` decision (pending, not yet redeemable). */
-export function toPendingApproval(
-  request: AuthorizeRequest,
-  decision: PolicyDecision,
-  decisionId: string,
-  decidedAt: Date,
-): Approval | undefined {
-  const spec = decision.approval;
-  if (decision.outcome !== "require_approval" || !spec) return undefined;
-  return create(ApprovalSchema, {
-    state: ApprovalState.PENDING,
-    principal: request.principal,
-    action: request.action,
-    resource: request.resource,
-    secrets: request.secrets,
-    rules: spec.rules,
-    reason: decision.reasons.map((r) => r.message).join("; "),
-    decisionId,
-    policyRevision: decision.provenance.revision,
-    createdAt: timestampFromDate(decidedAt),
-    expiresAt: timestampFromDate(new Date(decidedAt.getTime() + spec.ttlSeconds * 1000)),
-  });
-}
-
-/** Assembles the Authorize answer once the decision's audit record is durable. */
+/**
+ * Assembles the Authorize answer once the decision's audit record is durable. `approval` is
+ * the one to wait for (require_approval) or the one redeemed or refused.
+ */
 export function toAuthorizeResponse(
-  request: AuthorizeRequest,
   decision: PolicyDecision,
   decisionId: string,
   decidedAt: Date,
   receipt: AppendReceipt,
+  approval?: Approval,
 ): AuthorizeResponse {
   return create(AuthorizeResponseSchema, {
     decisionId,
     decision: toDecision(decision.outcome),
     reasons: toReasons(decision),
     obligations: toObligations(decision.obligations),
-    approval: toPendingApproval(request, decision, decisionId, decidedAt),
+    approval,
     policy: toProvenance(decision),
     cacheTtl: durationFromMs(decision.cacheTtlSeconds * 1000),
     decidedAt: timestampFromDate(decidedAt),

@@ -5,12 +5,15 @@ import {
   InvalidInputError,
   NotFoundError,
   NotImplementedError,
+  NotPermittedError,
   OverloadedError,
   PolicyLoadError,
   RedactionBlockedError,
   RedactionFailedError,
   RedactionTimeoutError,
   StoreUnavailableError,
+  UnauthenticatedError,
+  WrongStateError,
 } from "../errors.js";
 import type { Logger } from "../logging/logger.js";
 
@@ -25,8 +28,12 @@ export function toConnectError(error: unknown): ConnectError {
   if (error instanceof NotImplementedError)
     return new ConnectError(error.message, Code.Unimplemented);
   if (error instanceof NotFoundError) return new ConnectError(error.message, Code.NotFound);
-  if (error instanceof RedactionBlockedError)
+  if (error instanceof RedactionBlockedError || error instanceof NotPermittedError)
     return new ConnectError(error.message, Code.PermissionDenied);
+  if (error instanceof UnauthenticatedError)
+    return new ConnectError(error.message, Code.Unauthenticated);
+  if (error instanceof WrongStateError)
+    return new ConnectError(error.message, Code.FailedPrecondition);
   if (error instanceof OverloadedError || error instanceof ContentTooLargeError)
     return new ConnectError(error.message, Code.ResourceExhausted);
   if (error instanceof RedactionTimeoutError)

@@ -6,7 +6,7 @@ import { InvalidInputError } from "../errors.js";
  * (a digest of its filter and direction), so a token replayed against another query is
  * refused instead of silently skipping records.
  */
-export function encodePageToken(position: bigint, query: Uint8Array): string {
+export function encodePageToken(position: bigint | string, query: Uint8Array): string {
   return Buffer.from(JSON.stringify({ p: String(position), q: queryDigest(query) })).toString(
     "base64url",
   );
@@ -14,6 +14,16 @@ export function encodePageToken(position: bigint, query: Uint8Array): string {
 
 /** The position in a token from {@link encodePageToken}; undefined for an empty token. */
 export function decodePageToken(token: string, query: Uint8Array): bigint | undefined {
+  const position = decodePosition(token, query, /^\d{1,20}$/);
+  return position === undefined ? undefined : BigInt(position);
+}
+
+/** A key position (e.g. an approval id) in a token from {@link encodePageToken}. */
+export function decodeKeyPageToken(token: string, query: Uint8Array): string | undefined {
+  return decodePosition(token, query, /^[0-9a-zA-Z-]{1,64}$/);
+}
+
+function decodePosition(token: string, query: Uint8Array, shape: RegExp): string | undefined {
   if (token === "") return undefined;
   let parsed: { p?: unknown; q?: unknown };
   try {
@@ -21,7 +31,7 @@ export function decodePageToken(token: string, query: Uint8Array): bigint | unde
   } catch {
     throw new InvalidInputError("page_token", "is not a token this server issued");
   }
-  if (typeof parsed.p !== "string" || !/^\d{1,20}$/.test(parsed.p)) {
+  if (typeof parsed.p !== "string" || !shape.test(parsed.p)) {
     throw new InvalidInputError("page_token", "is not a token this server issued");
   }
   if (parsed.q !== queryDigest(query)) {
@@ -30,7 +40,7 @@ export function decodePageToken(token: string, query: Uint8Array): bigint | unde
       "belongs to a different query (filter or order changed)",
     );
   }
-  return BigInt(parsed.p);
+  return parsed.p;
 }
 
 function queryDigest(query: Uint8Array): string {

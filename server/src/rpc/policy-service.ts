@@ -9,35 +9,37 @@ import {
   RecordResponseSchema,
   RecordStreamResponseSchema,
 } from "../../../gen/vigil/v1/policy_service_pb.js";
+import type { ApprovalWorkflow } from "../approvals/approval-workflow.js";
 import type { AppendReceipt, AuditStore } from "../audit/audit-store.js";
 import { InvalidInputError } from "../errors.js";
 import type { Logger } from "../logging/logger.js";
 import type { PolicyEngine } from "../policy/policy-engine.js";
-import { buildAuthorizeInput } from "../policy/policy-input.js";
 import type { ContentRedactor } from "../redact/content-redactor.js";
 import type { RegisteredValue } from "../redact/registered-values.js";
-import { decisionRecord, eventRecord } from "./audit-records.js";
+import { eventRecord } from "./audit-records.js";
+import { createAuthorizeCall } from "./authorize-call.js";
 import { callerOf } from "./caller.js";
-import { toAuthorizeResponse } from "./decision-mapping.js";
 import { recordedContent } from "./record-content.js";
 import { createRedactCall, createRedactStreamCall } from "./redact-call.js";
 import { registeredValues } from "./redact-input.js";
-import { requirePrincipal, requireResource, requireText } from "./request-validation.js";
+import { requirePrincipal } from "./request-validation.js";
 
 /** Dependencies of {@link createPolicyService}. */
 export interface PolicyServiceDeps {
   engine: PolicyEngine;
   store: AuditStore;
   logger: Logger;
-  /** Masks content for Redact. */
+  /** Masks content for Redact, Record and approval previews. */
   redactor: ContentRedactor;
+  /** Creates and redeems approvals for Authorize. */
+  approvals: ApprovalWorkflow;
   /** Clock, replaceable in tests. Default: `() => new Date()`. */
   now?: () => Date;
 }
 
 /** Authorize, Redact and Record: the three calls callers make before forwarding a secret. */
 export function createPolicyService(deps: PolicyServiceDeps): ServiceImpl<typeof PolicyService> {
-  const { engine, store, logger } = deps;
+  const { store } = deps;
   const now = deps.now ?? (() => new Date());
 
   const validateEvent = (event: RecordEvent | undefined, field: string): RecordEvent => {
@@ -73,35 +75,7 @@ export function createPolicyService(deps: PolicyServiceDeps): ServiceImpl<typeof
   };
 
   return {
-    async authorize(request, context) {
-      requirePrincipal(request.principal, "principal");
-      requireText(request.action, "action");
-      requireResource(request.resource, "resource");
-      for (const [i, secret] of request.secrets.entries()) {
-        requireText(secret.name, `secrets[${i}].name`);
-      }
-      const caller = callerOf(context);
-      const decidedAt = now();
-      const decision = await engine.authorize(buildAuthorizeInput(request, caller, decidedAt));
-      const decisionId = uuidv7();
-      // The decision is only returned once its record is durable: no unaudited decisions.
-      const receipt = await store.append(
-        decisionRecord(request, decision, caller, decisionId, decidedAt),
-      );
-      // The audit log is the record of decisions; this line is for debugging only.
-      logger.debug(
-        {
-          decisionId,
-          decision: decision.outcome,
-          reasons: decision.reasons.map((r) => r.code),
-          action: request.action,
-          principal: request.principal?.id,
-          revision: decision.provenance.revision,
-        },
-        "authorize",
-      );
-      return toAuthorizeResponse(request, decision, decisionId, decidedAt, receipt);
-    },
+    authorize: createAuthorizeCall({ ...deps, now }),
 
     redact: createRedactCall({ redactor: deps.redactor, store, now }),
 

@@ -59,7 +59,13 @@ export function redactPlanInput(
 ): RedactPlanInput {
   const { caller, now } = at;
   return {
-    caller: { id: caller.id, method: caller.method, roles: [...caller.roles], peer: caller.peer },
+    caller: {
+      id: caller.id,
+      method: caller.method,
+      roles: [...caller.roles],
+      groups: [...caller.groups],
+      peer: caller.peer,
+    },
     principal: principalInput(request.principal),
     action: request.action,
     resource: resourceInput(request.resource),

@@ -12,18 +12,20 @@ import {
   file_vigil_v1_policy_service,
   PolicyService,
 } from "../../../gen/vigil/v1/policy_service_pb.js";
+import type { ApprovalWatchers } from "../approvals/approval-watchers.js";
+import type { ApprovalWorkflow } from "../approvals/approval-workflow.js";
 import type { AuditSigner } from "../audit/audit-signer.js";
 import type { AuditStore } from "../audit/audit-store.js";
 import type { HealthStatuses } from "../health/health-statuses.js";
 import type { Logger } from "../logging/logger.js";
 import type { PolicyEngine } from "../policy/policy-engine.js";
 import type { ContentRedactor } from "../redact/content-redactor.js";
+import { createApprovalService } from "./approval-service.js";
 import { createAuditService } from "./audit-service.js";
 import { createHealthService } from "./health-service.js";
 import { createPolicyAdminService, type PolicyAdminDeps } from "./policy-admin-service.js";
 import { createPolicyService } from "./policy-service.js";
 import { createReflectionServices } from "./reflection-service.js";
-import { createUnimplementedService } from "./unimplemented-service.js";
 
 /** What the routes need from the composition root. */
 export interface RouteDeps {
@@ -35,8 +37,12 @@ export interface RouteDeps {
   signer: AuditSigner;
   health: HealthStatuses;
   logger: Logger;
-  /** Masks content for Redact. */
+  /** Masks content for Redact, Record, approval previews and reviewers' comments. */
   redactor: ContentRedactor;
+  /** The approval lifecycle behind Authorize and ApprovalService. */
+  approvals: ApprovalWorkflow;
+  /** Clients waiting in WatchApproval. */
+  watchers: ApprovalWatchers;
 }
 
 /** Every service Vigil serves, on every protocol (Connect, gRPC, gRPC-Web). */
@@ -69,7 +75,7 @@ export function createRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
       createPolicyAdminService({ engine: deps.engine, ...deps.policyAdmin }),
     );
     router.service(AuditService, createAuditService(deps));
-    router.service(ApprovalService, createUnimplementedService(ApprovalService));
+    router.service(ApprovalService, createApprovalService(deps));
     router.service(Health, createHealthService(deps.health));
     router.service(ReflectionV1, reflection.v1);
     router.service(ReflectionV1alpha, reflection.v1alpha);

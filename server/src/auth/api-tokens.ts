@@ -1,0 +1,91 @@
+import { createHash, randomBytes } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { parse } from "smol-toml";
+import { ConfigError, describeError, UnauthenticatedError } from "../errors.js";
+
+/** Who a credential belongs to, and what it may do. */
+export interface Identity {
+  id: string;
+  /** How it was authenticated: `token` here; `mtls` and `jwt` follow. */
+  method: string;
+  roles: string[];
+  /** Reviewer groups, e.g. `sre-oncall`. */
+  groups: string[];
+}
+
+/** Resolves bearer tokens to identities. */
+export interface TokenAuthenticator {
+  /** The identity of a presented token; `UnauthenticatedError` when no entry matches. */
+  authenticate(token: string): Identity;
+  /** How many tokens are configured. */
+  size: number;
+}
+
+/** Prefix of tokens made by {@link newApiToken}, so scanners and humans can recognise them. */
+export const tokenPrefix = "vgl_";
+
+/**
+ * Loads a tokens file (TOML): `[[tokens]]` entries with `id`, `sha256` (hex SHA-256 of the
+ * token; the token itself is never stored), and optional `roles` and `groups` lists. A
+ * malformed file stops the start with a `ConfigError` naming the entry.
+ */
+export async function loadApiTokens(path: string): Promise<TokenAuthenticator> {
+  let doc: Record<string, unknown>;
+  try {
+    doc = parse(await readFile(path, "utf8"));
+  } catch (error) {
+    throw new ConfigError(`tokens file ${path}: ${describeError(error)}`);
+  }
+  const entries = doc.tokens ?? [];
+  if (!Array.isArray(entries)) {
+    throw new ConfigError(`tokens file ${path}: "tokens" must be an array of tables ([[tokens]])`);
+  }
+  const byHash = new Map<string, Identity>();
+  entries.forEach((entry: Record<string, unknown>, i) => {
+    const where = `tokens file ${path}: tokens[${i}]`;
+    if (typeof entry.id !== "string" || entry.id === "") {
+      throw new ConfigError(`${where}: "id" must be a non-empty string`);
+    }
+    if (typeof entry.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(entry.sha256)) {
+      throw new ConfigError(`${where} (${entry.id}): "sha256" must be 64 lower-case hex digits`);
+    }
+    if (byHash.has(entry.sha256)) {
+      throw new ConfigError(`${where} (${entry.id}): the same token hash appears twice`);
+    }
+    byHash.set(entry.sha256, {
+      id: entry.id,
+      method: "token",
+      roles: stringList(entry.roles, `${where}.roles`),
+      groups: stringList(entry.groups, `${where}.groups`),
+    });
+  });
+  return {
+    authenticate(token) {
+      // Looking up by digest leaks timing about the digest at most, never about the token.
+      const identity = byHash.get(tokenHash(token));
+      if (!identity) {
+        throw new UnauthenticatedError("the bearer token is not one this server accepts");
+      }
+      return identity;
+    },
+    size: byHash.size,
+  };
+}
+
+/** Hex SHA-256 of a token, as the tokens file stores it. */
+export function tokenHash(token: string): string {
+  return createHash("sha256").update(token, "utf8").digest("hex");
+}
+
+/** A new random API token (256 bits). */
+export function newApiToken(): string {
+  return `${tokenPrefix}${randomBytes(32).toString("base64url")}`;
+}
+
+function stringList(value: unknown, name: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((v) => typeof v !== "string" || v === "")) {
+    throw new ConfigError(`${name} must be a list of non-empty strings`);
+  }
+  return value as string[];
+}

@@ -1,0 +1,80 @@
+import { resolve } from "node:path";
+import { ConfigError } from "../errors.js";
+import { positiveInt } from "./flag-values.js";
+
+/** Caller authentication and the approval workflow's notifications and timers. */
+export interface ApprovalConfig {
+  /** TOML file of API tokens (hashes, ids, roles, groups). Default: none, every caller anonymous. */
+  tokensFile: string | undefined;
+  /** How often pending approvals and grants past their expiry are marked expired. Default 1 s. */
+  sweepIntervalMs: number;
+  /** Where approval webhooks go. Default: no webhooks. */
+  webhookUrl: string | undefined;
+  /** File holding the HMAC secret for the webhook signature; required with a webhook URL. */
+  webhookSecretFile: string | undefined;
+  /** Body format: plain JSON or a Slack incoming-webhook message. Default `json`. */
+  webhookFormat: "json" | "slack";
+  /** Base URL of the reviewer console, for links in notifications. Default: none. */
+  consoleUrl: string | undefined;
+}
+
+/** Flags of the approvals section, for `parseArgs`. */
+export const approvalFlagSpec = {
+  "auth-tokens": { type: "string" },
+  "approval-sweep-interval-ms": { type: "string" },
+  "approval-webhook-url": { type: "string" },
+  "approval-webhook-secret-file": { type: "string" },
+  "approval-webhook-format": { type: "string" },
+  "console-url": { type: "string" },
+} as const;
+
+/** Usage lines of the approvals section. */
+export const approvalUsage = `Callers and approvals:
+  --auth-tokens FILE         TOML file of API tokens ([[tokens]] id, sha256, roles, groups); make
+                             entries with 'vigil token create' (VIGIL_AUTH_TOKENS, default none)
+  --approval-sweep-interval-ms N  how often expired approvals are marked expired
+                             (VIGIL_APPROVAL_SWEEP_INTERVAL_MS, default 1000)
+  --approval-webhook-url URL POST approval events here (VIGIL_APPROVAL_WEBHOOK_URL, default none)
+  --approval-webhook-secret-file FILE  HMAC key for the vigil-signature header
+                             (VIGIL_APPROVAL_WEBHOOK_SECRET_FILE; required with a webhook URL)
+  --approval-webhook-format F  json or slack (VIGIL_APPROVAL_WEBHOOK_FORMAT, default json)
+  --console-url URL          reviewer console address for links in notifications (VIGIL_CONSOLE_URL)
+`;
+
+/** Reads one flag, then its variable. */
+export type ApprovalFlagReader = (
+  flag: keyof typeof approvalFlagSpec,
+  variable: string,
+) => string | undefined;
+
+/** Resolves the approvals section. Throws {@link ConfigError} naming the flag. */
+export function parseApprovalConfig(pick: ApprovalFlagReader, cwd: string): ApprovalConfig {
+  const tokensFile = pick("auth-tokens", "VIGIL_AUTH_TOKENS");
+  const webhookUrl = pick("approval-webhook-url", "VIGIL_APPROVAL_WEBHOOK_URL");
+  const secretFile = pick("approval-webhook-secret-file", "VIGIL_APPROVAL_WEBHOOK_SECRET_FILE");
+  const format = pick("approval-webhook-format", "VIGIL_APPROVAL_WEBHOOK_FORMAT") ?? "json";
+  if (format !== "json" && format !== "slack") {
+    throw new ConfigError(`--approval-webhook-format must be json or slack, not ${format}`);
+  }
+  if (webhookUrl !== undefined) {
+    if (!/^https?:\/\//i.test(webhookUrl) || !URL.canParse(webhookUrl)) {
+      throw new ConfigError("--approval-webhook-url must be an http(s) URL");
+    }
+    if (secretFile === undefined) {
+      throw new ConfigError(
+        "--approval-webhook-url needs --approval-webhook-secret-file: receivers must be able to check the signature",
+      );
+    }
+  }
+  return {
+    tokensFile: tokensFile === undefined ? undefined : resolve(cwd, tokensFile),
+    sweepIntervalMs: positiveInt(
+      "--approval-sweep-interval-ms",
+      pick("approval-sweep-interval-ms", "VIGIL_APPROVAL_SWEEP_INTERVAL_MS") ?? "1000",
+    ),
+    webhookUrl,
+    webhookSecretFile: secretFile === undefined ? undefined : resolve(cwd, secretFile),
+    webhookFormat: format,
+    consoleUrl: pick("console-url", "VIGIL_CONSOLE_URL"),
+  };
+}

@@ -1,0 +1,140 @@
+import { create, toBinary } from "@bufbuild/protobuf";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import {
+  type ApprovalService,
+  ApprovalState,
+  DecideApprovalResponseSchema,
+  GetApprovalResponseSchema,
+  ListApprovalsRequestSchema,
+  ListApprovalsResponseSchema,
+  Verdict,
+  WatchApprovalResponseSchema,
+} from "../../../gen/vigil/v1/approval_pb.js";
+import { ContentKind } from "../../../gen/vigil/v1/common_pb.js";
+import type { ApprovalWatchers } from "../approvals/approval-watchers.js";
+import type { ApprovalWorkflow } from "../approvals/approval-workflow.js";
+import { InvalidInputError, NotPermittedError, RedactionBlockedError } from "../errors.js";
+import type { ContentRedactor } from "../redact/content-redactor.js";
+import { callerOf } from "./caller.js";
+import { decodeKeyPageToken, encodePageToken } from "./page-token.js";
+import { redactPlanInput } from "./redact-input.js";
+
+/** Dependencies of {@link createApprovalService}. */
+export interface ApprovalServiceDeps {
+  approvals: ApprovalWorkflow;
+  watchers: ApprovalWatchers;
+  /** Masks reviewers' comments before they are stored. */
+  redactor: ContentRedactor;
+  /** Clock for the comment's redaction plan. Default: `() => new Date()`. */
+  now?: () => Date;
+}
+
+const defaultPageSize = 50;
+const maxPageSize = 500;
+const scanLimit = 5_000;
+const maxCommentChars = 2_000;
+
+/** The reviewer inbox, decisions, and WatchApproval for waiting clients. */
+export function createApprovalService(
+  deps: ApprovalServiceDeps,
+): ServiceImpl<typeof ApprovalService> {
+  const { approvals, watchers } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  /** A comment may quote the request; it is kept only as the audit plan masks it. */
+  const maskComment = async (comment: string, context: HandlerContext) => {
+    if (comment === "") return "";
+    const planInput = redactPlanInput(
+      { action: "approval.comment", principal: undefined, resource: undefined },
+      ContentKind.LOG,
+      "comment",
+      { caller: callerOf(context), now: now(), destination: "audit" },
+    );
+    try {
+      const masked = await deps.redactor.redact({ text: comment }, "comment", [], planInput);
+      return "text" in masked.content ? masked.content.text : "";
+    } catch (error) {
+      if (error instanceof RedactionBlockedError) return "[comment withheld by policy]";
+      throw error;
+    }
+  };
+
+  return {
+    async listApprovals(request) {
+      const limit = request.pageSize === 0 ? defaultPageSize : request.pageSize;
+      if (limit < 0 || limit > maxPageSize) {
+        throw new InvalidInputError("page_size", `must be between 0 and ${maxPageSize}`);
+      }
+      if (!(request.state in ApprovalState)) {
+        throw new InvalidInputError("state", `${request.state} is not an approval state`);
+      }
+      const state =
+        request.state === ApprovalState.UNSPECIFIED ? ApprovalState.PENDING : request.state;
+      const group = request.group;
+      const queryKey = toBinary(
+        ListApprovalsRequestSchema,
+        create(ListApprovalsRequestSchema, { state, group }),
+      );
+      const page = await approvals.list({
+        state,
+        match: group
+          ? (a) => a.rules.some((r) => r.group === group) || a.bypassGroups.includes(group)
+          : undefined,
+        limit,
+        after: decodeKeyPageToken(request.pageToken, queryKey),
+        scanLimit,
+      });
+      return create(ListApprovalsResponseSchema, {
+        approvals: page.approvals,
+        nextPageToken: page.next === undefined ? "" : encodePageToken(page.next, queryKey),
+      });
+    },
+
+    async getApproval(request) {
+      requireId(request.id);
+      return create(GetApprovalResponseSchema, { approval: await approvals.get(request.id) });
+    },
+
+    async decideApproval(request, context) {
+      requireId(request.id);
+      if (request.verdict !== Verdict.APPROVE && request.verdict !== Verdict.DENY) {
+        throw new InvalidInputError("verdict", "must be VERDICT_APPROVE or VERDICT_DENY");
+      }
+      if (request.comment.length > maxCommentChars) {
+        throw new InvalidInputError("comment", `is longer than ${maxCommentChars} characters`);
+      }
+      const caller = callerOf(context);
+      if (caller.method === "none") {
+        throw new NotPermittedError(
+          "deciding an approval needs an authenticated reviewer; call with an API token (--auth-tokens on the server)",
+        );
+      }
+      // Unknown ids fail here, before the comment is masked.
+      await approvals.get(request.id);
+      const approval = await approvals.decide(
+        request.id,
+        { id: caller.id, groups: caller.groups, roles: caller.roles },
+        { verdict: request.verdict, comment: await maskComment(request.comment, context) },
+        caller,
+      );
+      return create(DecideApprovalResponseSchema, { approval });
+    },
+
+    async *watchApproval(request, context) {
+      requireId(request.id);
+      // Unknown ids fail before the stream starts.
+      await approvals.get(request.id);
+      for await (const approval of watchers.watch(
+        request.id,
+        () => approvals.get(request.id),
+        context.signal,
+      )) {
+        yield create(WatchApprovalResponseSchema, { approval });
+      }
+    },
+  };
+}
+
+function requireId(id: string): void {
+  if (id === "") throw new InvalidInputError("id", "is required");
+}

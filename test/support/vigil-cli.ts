@@ -1,0 +1,22 @@
+import { execFile } from "node:child_process";
+import { projectRoot } from "../../server/src/main.js";
+
+/** What a `vigil` command run printed and how it exited. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `bin/vigil.js` with `args` and extra environment (e.g. VIGIL_SERVER, VIGIL_TOKEN). */
+export function runVigilCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ["bin/vigil.js", ...args],
+      { cwd: projectRoot, env: { ...process.env, ...env } },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
