@@ -41,6 +41,23 @@ const productionRead = (resource: string) => [
   "REPORTING_DB",
 ];
 
+/** Waits until a pending approval for the resource is in the inbox; its id. */
+async function inboxIdOf(resource: string): Promise<string> {
+  const { approvals } = clientsFor(vigil.baseUrl);
+  let id = "";
+  await expect
+    .poll(
+      async () => {
+        const inbox = await approvals.listApprovals({});
+        id = inbox.approvals.find((a) => a.resource?.id === resource)?.id ?? "";
+        return id;
+      },
+      { timeout: 30_000 },
+    )
+    .not.toBe("");
+  return id;
+}
+
 describe("vigil authorize", () => {
   it("exits 0 for an allowed action and 1 for a denied one", slow, async () => {
     const allowed = await runVigilCli(
@@ -87,18 +104,7 @@ describe("vigil authorize", () => {
       server(),
     );
     const alice = clientsFor(vigil.baseUrl, people.alice.token);
-    // The inbox shows the request as soon as the CLI has asked.
-    let id = "";
-    await expect
-      .poll(
-        async () => {
-          const inbox = await alice.approvals.listApprovals({});
-          id = inbox.approvals.find((a) => a.resource?.id === "prod/cli-wait")?.id ?? "";
-          return id;
-        },
-        { timeout: 30_000 },
-      )
-      .not.toBe("");
+    const id = await inboxIdOf("prod/cli-wait");
     const approved = await runVigilCli(
       ["approvals", "approve", id, "--comment", "ok for the report"],
       {
@@ -119,17 +125,7 @@ describe("vigil authorize", () => {
   it("with --wait, exits 1 when a reviewer denies", slow, async () => {
     const waiting = runVigilCli([...productionRead("prod/cli-deny"), "--wait"], server());
     const bob = clientsFor(vigil.baseUrl, people.bob.token);
-    let id = "";
-    await expect
-      .poll(
-        async () => {
-          const inbox = await bob.approvals.listApprovals({});
-          id = inbox.approvals.find((a) => a.resource?.id === "prod/cli-deny")?.id ?? "";
-          return id;
-        },
-        { timeout: 30_000 },
-      )
-      .not.toBe("");
+    const id = await inboxIdOf("prod/cli-deny");
     await bob.approvals.decideApproval({ id, verdict: Verdict.DENY, comment: "no" });
     const res = await waiting;
     expect(res.code).toBe(authorizeExitCodes.deny);

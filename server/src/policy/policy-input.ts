@@ -62,13 +62,7 @@ export function buildAuthorizeInput(
   now: Date,
 ): AuthorizeInput {
   return {
-    caller: {
-      id: caller.id,
-      method: caller.method,
-      roles: [...caller.roles],
-      groups: [...caller.groups],
-      peer: caller.peer,
-    },
+    caller: callerInput(caller),
     principal: principalInput(request.principal),
     action: request.action,
     resource: resourceInput(request.resource),
@@ -83,6 +77,17 @@ export function buildAuthorizeInput(
     session_id: request.sessionId,
     request_id: request.requestId,
     time: { unix_ms: now.getTime(), rfc3339: now.toISOString() },
+  };
+}
+
+/** The caller as Rego sees it, in Authorize and redact-plan inputs alike. */
+export function callerInput(caller: Caller): AuthorizeInput["caller"] {
+  return {
+    id: caller.id,
+    method: caller.method,
+    roles: [...caller.roles],
+    groups: [...caller.groups],
+    peer: caller.peer,
   };
 }
 

@@ -7,7 +7,12 @@ import type {
   Resource,
 } from "../../../gen/vigil/v1/common_pb.js";
 import { InvalidInputError } from "../errors.js";
-import { contentKindName, principalInput, resourceInput } from "../policy/policy-input.js";
+import {
+  callerInput,
+  contentKindName,
+  principalInput,
+  resourceInput,
+} from "../policy/policy-input.js";
 import type { RedactPlanInput } from "../policy/redact-plan.js";
 import type { RedactableContent } from "../redact/content-redactor.js";
 import type { RegisteredValue } from "../redact/registered-values.js";
@@ -59,13 +64,7 @@ export function redactPlanInput(
 ): RedactPlanInput {
   const { caller, now } = at;
   return {
-    caller: {
-      id: caller.id,
-      method: caller.method,
-      roles: [...caller.roles],
-      groups: [...caller.groups],
-      peer: caller.peer,
-    },
+    caller: callerInput(caller),
     principal: principalInput(request.principal),
     action: request.action,
     resource: resourceInput(request.resource),
