@@ -268,9 +268,18 @@ describe.each(transportCases)("AuditService over $name", (transportCase) => {
   });
 
   it("filters by resource kind and id, matched exactly", async () => {
+    // The request needing approval also left the approval's own `created` record.
+    const forResource = (
+      await queryPages(audit, {
+        filter: { resourceKind: "secret", resourceId: `prod/${tag}-key` },
+      })
+    ).flat();
     expect(
-      await queryIds(audit, { resourceKind: "secret", resourceId: `prod/${tag}-key` }),
-    ).toEqual([seeded.approval.decisionId]);
+      forResource.map((r) => [r.kind, r.kind === AuditRecordKind.DECISION ? r.id : ""]),
+    ).toEqual([
+      [AuditRecordKind.APPROVAL, ""],
+      [AuditRecordKind.DECISION, seeded.approval.decisionId],
+    ]);
     expect(await queryIds(audit, { resourceKind: "secret", principalId: user.id })).toEqual([
       seeded.allow.decisionId,
       seeded.deny.decisionId,

@@ -87,7 +87,38 @@ describe("parseDecision", () => {
     expect(decision.approval).toEqual({
       rules: [{ group: "sre-oncall", required: 2 }],
       ttlSeconds: 900,
+      grantTtlSeconds: 900,
+      uses: 1,
+      bypassGroups: [],
     });
+  });
+
+  it("reads grant TTL, uses and bypass groups, and refuses a malformed bypass group", () => {
+    const decision = parseDecision(
+      {
+        decision: "require_approval",
+        approval: {
+          rules: [{ group: "sre-oncall" }],
+          ttl_seconds: 60,
+          grant_ttl_seconds: 300,
+          uses: 3,
+          bypass_groups: ["security-leads"],
+        },
+      },
+      provenance,
+    );
+    expect(decision.approval).toMatchObject({
+      ttlSeconds: 60,
+      grantTtlSeconds: 300,
+      uses: 3,
+      bypassGroups: ["security-leads"],
+    });
+    expect(() =>
+      parseDecision(
+        { decision: "require_approval", approval: { bypass_groups: [""] } },
+        provenance,
+      ),
+    ).toThrow("approval.bypass_groups[0] must be a non-empty string");
   });
 
   it("defaults the approval TTL to 3600 s and each rule to one approver", () => {
@@ -98,12 +129,21 @@ describe("parseDecision", () => {
     expect(decision.approval).toEqual({
       rules: [{ group: "security", required: 1 }],
       ttlSeconds: 3600,
+      grantTtlSeconds: 3600,
+      uses: 1,
+      bypassGroups: [],
     });
   });
 
   it("defaults a missing approval to no rules and 3600 s", () => {
     const decision = parseDecision({ decision: "require_approval" }, provenance);
-    expect(decision.approval).toEqual({ rules: [], ttlSeconds: 3600 });
+    expect(decision.approval).toEqual({
+      rules: [],
+      ttlSeconds: 3600,
+      grantTtlSeconds: 3600,
+      uses: 1,
+      bypassGroups: [],
+    });
     expect(decision.reasons[0]?.message).toBe("policy returned require_approval without a reason");
   });
 

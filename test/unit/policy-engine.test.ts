@@ -205,6 +205,9 @@ describe.each(placements)("evaluating on the $name", ({ onPool }) => {
       expect(decision.approval).toEqual({
         rules: [{ group: "sre-oncall", required: 1 }],
         ttlSeconds: 900,
+        grantTtlSeconds: 900,
+        uses: 1,
+        bypassGroups: [],
       });
       expect(decision.obligations).toEqual([{ type: "record", session: true }]);
     });

@@ -14,6 +14,7 @@ const caller = create(CallerSchema, {
   id: "ci-gateway",
   method: "mtls",
   roles: ["authorizer"],
+  groups: ["release"],
   peer: "10.1.2.3",
 });
 const now = new Date("2026-03-01T12:00:00.250Z");
@@ -51,7 +52,13 @@ describe("buildAuthorizeInput", () => {
       requestId: "req-1",
     });
     expect(buildAuthorizeInput(request, caller, now)).toEqual({
-      caller: { id: "ci-gateway", method: "mtls", roles: ["authorizer"], peer: "10.1.2.3" },
+      caller: {
+        id: "ci-gateway",
+        method: "mtls",
+        roles: ["authorizer"],
+        groups: ["release"],
+        peer: "10.1.2.3",
+      },
       principal: {
         id: "repo:acme/api:ref:refs/heads/main",
         kind: "ci_job",

@@ -165,7 +165,7 @@ describe("replayInput", () => {
 
   it("still yields a full document for a record without caller or time", () => {
     const { input } = replayInput(create(AuditRecordSchema, { action: "secret.read" }));
-    expect(input.caller).toEqual({ id: "", method: "", roles: [], peer: "" });
+    expect(input.caller).toEqual({ id: "", method: "", roles: [], groups: [], peer: "" });
     expect(input.time.unix_ms).toBe(0);
     expect(input.principal).toEqual({ id: "", kind: "unspecified", groups: [], attributes: {} });
   });

@@ -69,6 +69,14 @@ describe("loadServerConfig", () => {
         retentionIntervalMs: 60_000,
         maxPending: 10_000,
       },
+      approvals: {
+        tokensFile: undefined,
+        sweepIntervalMs: 1000,
+        webhookUrl: undefined,
+        webhookSecretFile: undefined,
+        webhookFormat: "json",
+        consoleUrl: undefined,
+      },
     });
   });
 
@@ -104,6 +112,12 @@ describe("loadServerConfig", () => {
       VIGIL_AUDIT_RETENTION_MAX_BYTES: "1GiB",
       VIGIL_AUDIT_RETENTION_INTERVAL_MS: "2000",
       VIGIL_AUDIT_MAX_PENDING: "99",
+      VIGIL_AUTH_TOKENS: "secrets/tokens.toml",
+      VIGIL_APPROVAL_SWEEP_INTERVAL_MS: "250",
+      VIGIL_APPROVAL_WEBHOOK_URL: "https://hooks.example.com/vigil",
+      VIGIL_APPROVAL_WEBHOOK_SECRET_FILE: "secrets/webhook",
+      VIGIL_APPROVAL_WEBHOOK_FORMAT: "slack",
+      VIGIL_CONSOLE_URL: "https://vigil.example.com/console",
     });
     expect(config).toEqual({
       host: "0.0.0.0",
@@ -144,7 +158,28 @@ describe("loadServerConfig", () => {
         retentionIntervalMs: 2000,
         maxPending: 99,
       },
+      approvals: {
+        tokensFile: "/srv/vigil/secrets/tokens.toml",
+        sweepIntervalMs: 250,
+        webhookUrl: "https://hooks.example.com/vigil",
+        webhookSecretFile: "/srv/vigil/secrets/webhook",
+        webhookFormat: "slack",
+        consoleUrl: "https://vigil.example.com/console",
+      },
     });
+  });
+
+  it("refuses a webhook without a secret file, a bad format and a non-http URL", () => {
+    expect(configError(["--approval-webhook-url", "https://h.example/x"]).message).toBe(
+      "--approval-webhook-url needs --approval-webhook-secret-file: receivers must be able to check the signature",
+    );
+    expect(configError(["--approval-webhook-format", "xml"]).message).toBe(
+      "--approval-webhook-format must be json or slack, not xml",
+    );
+    expect(
+      configError(["--approval-webhook-url", "ftp://h/x", "--approval-webhook-secret-file", "s"])
+        .message,
+    ).toBe("--approval-webhook-url must be an http(s) URL");
   });
 
   it("takes --redact-rules more than once, the flags winning over the variable", () => {
