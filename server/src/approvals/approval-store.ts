@@ -7,7 +7,7 @@ export interface ApprovalPage {
   next: string | undefined;
 }
 
-/** What {@link ApprovalStore.list} returns. */
+/** What {@link ApprovalStore.list} looks for. */
 export interface ApprovalListQuery {
   /** Only approvals in this state; undefined for every state. */
   state?: ApprovalState | undefined;

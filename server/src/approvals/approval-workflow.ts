@@ -62,20 +62,28 @@ export interface ApprovalWorkflow {
     vote: { verdict: Verdict; comment: string },
     caller: Caller,
   ): Promise<Approval>;
+  /** The approval with this id, or undefined; for a caller that checks it next. */
+  find(id: string): Promise<Approval | undefined>;
   /**
-   * Checks an approval named by an Authorize request against that request: a problem when it
-   * is unknown, bound to a different request, denied, expired or used up; else the approval.
+   * Checks an approval named by an Authorize request (as {@link find} read it, undefined when
+   * there is none) against that request: a problem when it is unknown, bound to a different
+   * request, denied, expired or used up; else nothing.
    */
   check(
     id: string,
+    approval: Approval | undefined,
     subject: ApprovalSubject,
     policyRevision: string,
-  ): Promise<{ approval: Approval } | { problem: RedemptionProblem; approval?: Approval }>;
+  ): RedemptionProblem | undefined;
   /**
-   * Takes one use of an approved grant, atomically; a problem when it was used up, expired or
-   * changed since {@link check}.
+   * Takes one use of an approved grant, atomically: the approval after it, or a problem when it
+   * was used up, expired or changed since {@link check}.
    */
-  redeem(id: string, digest: string, caller: Caller): Promise<RedemptionProblem | undefined>;
+  redeem(
+    id: string,
+    digest: string,
+    caller: Caller,
+  ): Promise<{ approval: Approval } | { problem: RedemptionProblem }>;
   /** Marks approvals past their expiry as expired. Returns how many. */
   expireDue(): Promise<number>;
 }
@@ -154,27 +162,19 @@ export function createApprovalWorkflow(options: ApprovalWorkflowOptions): Approv
       return approval;
     },
 
-    async check(id, subject, policyRevision) {
-      const approval = await store.get(id);
+    find: (id) => store.get(id),
+
+    check(id, approval, subject, policyRevision) {
       if (!approval) {
-        return {
-          problem: {
-            code: "approval_not_found",
-            message: `no approval has id ${quoteUntrusted(id)}`,
-          },
-        };
+        return { code: "approval_not_found", message: `no approval has id ${quoteUntrusted(id)}` };
       }
       if (approval.actionDigest !== actionDigest(subject, policyRevision)) {
         return {
-          approval,
-          problem: {
-            code: "approval_mismatch",
-            message: `approval ${id} was granted for a different request (principal, action, resource, secrets, content or policy revision differ)`,
-          },
+          code: "approval_mismatch",
+          message: `approval ${id} was granted for a different request (principal, action, resource, secrets, content or policy revision differ)`,
         };
       }
-      const problem = stateProblem(approval, now());
-      return problem ? { approval, problem } : { approval };
+      return stateProblem(approval, now());
     },
 
     async redeem(id, digest, caller) {
@@ -195,10 +195,10 @@ export function createApprovalWorkflow(options: ApprovalWorkflowOptions): Approv
           return next;
         });
         await committed("consumed", approval, caller);
-        return undefined;
+        return { approval };
       } catch (error) {
         if (!(error instanceof WrongStateError)) throw error;
-        return { code: "approval_unusable", message: error.message };
+        return { problem: { code: "approval_unusable", message: error.message } };
       }
     },
 

@@ -16,7 +16,7 @@ import type { ApprovalWorkflow } from "../approvals/approval-workflow.js";
 import { InvalidInputError, NotPermittedError, RedactionBlockedError } from "../errors.js";
 import type { ContentRedactor } from "../redact/content-redactor.js";
 import { callerOf } from "./caller.js";
-import { decodeKeyPageToken, encodePageToken } from "./page-token.js";
+import { decodeKeyPageToken, encodePageToken, pageSize } from "./page-token.js";
 import { redactPlanInput } from "./redact-input.js";
 
 /** Dependencies of {@link createApprovalService}. */
@@ -29,8 +29,7 @@ export interface ApprovalServiceDeps {
   now?: () => Date;
 }
 
-const defaultPageSize = 50;
-const maxPageSize = 500;
+const pageLimits = { default: 50, max: 500 };
 const scanLimit = 5_000;
 const maxCommentChars = 2_000;
 
@@ -61,10 +60,7 @@ export function createApprovalService(
 
   return {
     async listApprovals(request) {
-      const limit = request.pageSize === 0 ? defaultPageSize : request.pageSize;
-      if (limit < 0 || limit > maxPageSize) {
-        throw new InvalidInputError("page_size", `must be between 0 and ${maxPageSize}`);
-      }
+      const limit = pageSize(request.pageSize, "page_size", pageLimits);
       if (!(request.state in ApprovalState)) {
         throw new InvalidInputError("state", `${request.state} is not an approval state`);
       }

@@ -16,7 +16,7 @@ import type { AuditSigner } from "../audit/audit-signer.js";
 import type { AuditStore } from "../audit/audit-store.js";
 import { verifyLog } from "../audit/log-verifier.js";
 import { InvalidInputError, NotFoundError, quoteUntrusted } from "../errors.js";
-import { decodePageToken, encodePageToken } from "./page-token.js";
+import { decodePageToken, encodePageToken, pageSize } from "./page-token.js";
 
 /** Dependencies of {@link createAuditService}. */
 export interface AuditServiceDeps {
@@ -25,8 +25,7 @@ export interface AuditServiceDeps {
   signer: AuditSigner;
 }
 
-const defaultPageSize = 100;
-const maxPageSize = 1000;
+const pageLimits = { default: 100, max: 1000 };
 // Candidates examined per page: bounds the work of a filter that matches rarely.
 const scanLimit = 10_000;
 const exportBatch = 500;
@@ -38,7 +37,7 @@ export function createAuditService(deps: AuditServiceDeps): ServiceImpl<typeof A
   return {
     async queryRecords(request) {
       const filter = validFilter(request.filter);
-      const limit = pageSize(request.pageSize, "page_size");
+      const limit = pageSize(request.pageSize, "page_size", pageLimits);
       const queryKey = queryBytes(filter, request.descending ? "desc" : "asc");
       const page = await store.query({
         filter,
@@ -92,7 +91,7 @@ export function createAuditService(deps: AuditServiceDeps): ServiceImpl<typeof A
     },
 
     async listCheckpoints(request) {
-      const limit = pageSize(request.pageSize, "page_size");
+      const limit = pageSize(request.pageSize, "page_size", pageLimits);
       const queryKey = new TextEncoder().encode("checkpoints");
       const after = decodePageToken(request.pageToken, queryKey) ?? 0n;
       const found = await store.checkpoints(after, limit + 1);
@@ -104,16 +103,6 @@ export function createAuditService(deps: AuditServiceDeps): ServiceImpl<typeof A
       });
     },
   };
-}
-
-function pageSize(requested: number, field: string): number {
-  if (requested < 0 || requested > maxPageSize) {
-    throw new InvalidInputError(
-      field,
-      `must be between 0 and ${maxPageSize} (0 means ${defaultPageSize})`,
-    );
-  }
-  return requested === 0 ? defaultPageSize : requested;
 }
 
 function validFilter(filter: RecordFilter | undefined): RecordFilter {

@@ -10,7 +10,7 @@ import type { ApprovalSubject, MaskedContent } from "../approvals/action-digest.
 import { grantInput } from "../approvals/approval-votes.js";
 import type { ApprovalWorkflow, RedemptionProblem } from "../approvals/approval-workflow.js";
 import type { AuditStore } from "../audit/audit-store.js";
-import { NotFoundError, RedactionBlockedError } from "../errors.js";
+import { RedactionBlockedError } from "../errors.js";
 import type { Logger } from "../logging/logger.js";
 import type { PolicyDecision } from "../policy/policy-decision.js";
 import type { PolicyEngine } from "../policy/policy-engine.js";
@@ -59,36 +59,32 @@ export function createAuthorizeCall(deps: AuthorizeCallDeps) {
     request: AuthorizeRequest,
     caller: Caller,
     decidedAt: Date,
+    subject: () => Promise<ApprovalSubject>,
   ): Promise<{ decision: PolicyDecision; approval?: Approval | undefined; fresh: boolean }> => {
     const input = buildAuthorizeInput(request, caller, decidedAt);
-    const named = await approvals.get(request.approvalId).catch((error: unknown) => {
-      if (error instanceof NotFoundError) return undefined;
-      throw error;
-    });
-    if (named?.state === ApprovalState.APPROVED) input.grant = grantInput(named);
+    const approval = await approvals.find(request.approvalId);
+    if (approval?.state === ApprovalState.APPROVED) input.grant = grantInput(approval);
     const decision = await engine.authorize(input);
-    const subject = await subjectOf(request, caller, decidedAt);
-    const checked = await approvals.check(
+    const problem = approvals.check(
       request.approvalId,
-      subject,
+      approval,
+      await subject(),
       decision.provenance.revision,
     );
-    if ("problem" in checked) {
-      return {
-        decision: refused(decision, checked.problem),
-        approval: checked.approval,
-        fresh: false,
-      };
+    if (problem || !approval) {
+      // check() reports a missing approval as a problem, so `problem` is set here.
+      return { decision: refused(decision, problem as RedemptionProblem), approval, fresh: false };
     }
-    const approval = checked.approval;
     if (approval.state === ApprovalState.PENDING) {
       // Still waiting: the same approval again, not a second one.
       return { decision, approval, fresh: false };
     }
     if (decision.outcome === "allow") {
-      const problem = await approvals.redeem(approval.id, approval.actionDigest, caller);
-      if (problem) return { decision: refused(decision, problem), approval, fresh: false };
-      return { decision, approval: await approvals.get(approval.id), fresh: false };
+      const redeemed = await approvals.redeem(approval.id, approval.actionDigest, caller);
+      if ("problem" in redeemed) {
+        return { decision: refused(decision, redeemed.problem), approval, fresh: false };
+      }
+      return { decision, approval: redeemed.approval, fresh: false };
     }
     // The policy denied despite the grant, or found it unusable and asks again.
     return { decision, approval, fresh: decision.outcome === "require_approval" };
@@ -104,8 +100,14 @@ export function createAuthorizeCall(deps: AuthorizeCallDeps) {
     const caller = callerOf(context);
     const decidedAt = now();
     const decisionId = uuidv7();
+    // Masking the contents is a redaction: done at most once, and only on the approval paths.
+    let masked: Promise<ApprovalSubject> | undefined;
+    const subject = () => {
+      masked ??= subjectOf(request, caller, decidedAt);
+      return masked;
+    };
     let { decision, approval, fresh } = request.approvalId
-      ? await decideRedemption(request, caller, decidedAt)
+      ? await decideRedemption(request, caller, decidedAt, subject)
       : {
           decision: await engine.authorize(buildAuthorizeInput(request, caller, decidedAt)),
           approval: undefined,
@@ -113,7 +115,7 @@ export function createAuthorizeCall(deps: AuthorizeCallDeps) {
         };
     if (decision.outcome === "require_approval" && decision.approval && fresh) {
       approval = await approvals.request({
-        subject: await subjectOf(request, caller, decidedAt),
+        subject: await subject(),
         spec: decision.approval,
         reason: decision.reasons.map((r) => r.message).join("; "),
         decisionId,

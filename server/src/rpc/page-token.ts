@@ -46,3 +46,21 @@ function decodePosition(token: string, query: Uint8Array, shape: RegExp): string
 function queryDigest(query: Uint8Array): string {
   return createHash("sha256").update(query).digest("hex").slice(0, 16);
 }
+
+/**
+ * A request's page size: 0 means `limits.default`; negative or above `limits.max` is refused
+ * naming `field`.
+ */
+export function pageSize(
+  requested: number,
+  field: string,
+  limits: { default: number; max: number },
+): number {
+  if (requested < 0 || requested > limits.max) {
+    throw new InvalidInputError(
+      field,
+      `must be between 0 and ${limits.max} (0 means ${limits.default})`,
+    );
+  }
+  return requested === 0 ? limits.default : requested;
+}
