@@ -26,6 +26,8 @@ import { loadFingerprintKey } from "./redact/fingerprint-key.js";
 import { createAuthenticationInterceptor } from "./rpc/authentication.js";
 import { createErrorMappingInterceptor } from "./rpc/error-mapping.js";
 import { createRoutes } from "./rpc/routes.js";
+import { createConsoleRoute } from "./server/console-route.js";
+import { createMetricsRoute } from "./server/metrics-route.js";
 import { createVigilServer } from "./server/vigil-server.js";
 import { createWorkerPool } from "./workers/worker-pool.js";
 
@@ -158,7 +160,12 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<voi
     maxMessageBytes: config.maxMessageBytes,
     tls: config.tls,
     logger,
-    metrics: metrics.registry,
+    httpRoutes: [
+      createMetricsRoute(metrics.registry),
+      ...(config.approvals.console
+        ? [await createConsoleRoute({ assetsDir: join(projectRoot, "server/console") })]
+        : []),
+    ],
   });
   const address = await server.listen(config.host, config.port);
   logger.info(

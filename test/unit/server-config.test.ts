@@ -76,6 +76,7 @@ describe("loadServerConfig", () => {
         webhookSecretFile: undefined,
         webhookFormat: "json",
         consoleUrl: undefined,
+        console: true,
       },
     });
   });
@@ -118,6 +119,7 @@ describe("loadServerConfig", () => {
       VIGIL_APPROVAL_WEBHOOK_SECRET_FILE: "secrets/webhook",
       VIGIL_APPROVAL_WEBHOOK_FORMAT: "slack",
       VIGIL_CONSOLE_URL: "https://vigil.example.com/console",
+      VIGIL_CONSOLE: "false",
     });
     expect(config).toEqual({
       host: "0.0.0.0",
@@ -165,6 +167,7 @@ describe("loadServerConfig", () => {
         webhookSecretFile: "/srv/vigil/secrets/webhook",
         webhookFormat: "slack",
         consoleUrl: "https://vigil.example.com/console",
+        console: false,
       },
     });
   });

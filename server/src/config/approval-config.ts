@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { ConfigError } from "../errors.js";
-import { positiveInt } from "./flag-values.js";
+import { bool, positiveInt } from "./flag-values.js";
 
 /** Caller authentication and the approval workflow's notifications and timers. */
 export interface ApprovalConfig {
@@ -16,6 +16,8 @@ export interface ApprovalConfig {
   webhookFormat: "json" | "slack";
   /** Base URL of the reviewer console, for links in notifications. Default: none. */
   consoleUrl: string | undefined;
+  /** Serve the reviewer console at `/console`. Default true. */
+  console: boolean;
 }
 
 /** Flags of the approvals section, for `parseArgs`. */
@@ -26,6 +28,7 @@ export const approvalFlagSpec = {
   "approval-webhook-secret-file": { type: "string" },
   "approval-webhook-format": { type: "string" },
   "console-url": { type: "string" },
+  console: { type: "string" },
 } as const;
 
 /** Usage lines of the approvals section. */
@@ -38,6 +41,7 @@ export const approvalUsage = `Callers and approvals:
   --approval-webhook-secret-file FILE  HMAC key for the vigil-signature header
                              (VIGIL_APPROVAL_WEBHOOK_SECRET_FILE; required with a webhook URL)
   --approval-webhook-format F  json or slack (VIGIL_APPROVAL_WEBHOOK_FORMAT, default json)
+  --console BOOL             serve the reviewer console at /console (VIGIL_CONSOLE, default true)
   --console-url URL          reviewer console address for links in notifications (VIGIL_CONSOLE_URL)
 `;
 
@@ -76,5 +80,6 @@ export function parseApprovalConfig(pick: ApprovalFlagReader, cwd: string): Appr
     webhookSecretFile: secretFile === undefined ? undefined : resolve(cwd, secretFile),
     webhookFormat: format,
     consoleUrl: pick("console-url", "VIGIL_CONSOLE_URL"),
+    console: bool("--console", pick("console", "VIGIL_CONSOLE") ?? "true"),
   };
 }

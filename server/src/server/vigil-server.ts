@@ -5,11 +5,10 @@ import type { AddressInfo } from "node:net";
 import * as net from "node:net";
 import { type ConnectRouter, createContextValues, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import type { Registry } from "prom-client";
 import type { Logger } from "../logging/logger.js";
 import { peerAddressKey } from "../rpc/caller.js";
+import type { HttpRoute } from "./http-route.js";
 import { createLingeringClose } from "./lingering-close.js";
-import { createMetricsRoute } from "./metrics-route.js";
 import { unknownRouteHandler } from "./unknown-route.js";
 
 /** Options for {@link createVigilServer}. */
@@ -23,8 +22,8 @@ export interface VigilServerOptions {
   /** PEM files; when set the server speaks TLS (HTTP/2 with HTTP/1.1 fallback via ALPN). */
   tls?: { certFile: string; keyFile: string } | undefined;
   logger: Logger;
-  /** Served at `GET /metrics` when given. */
-  metrics?: Registry | undefined;
+  /** Plain HTTP endpoints tried in order before the RPC router (`/metrics`, the console). */
+  httpRoutes?: HttpRoute[];
 }
 
 /** A Vigil HTTP server, created but not yet listening. */
@@ -55,7 +54,7 @@ export async function createVigilServer(options: VigilServerOptions): Promise<Vi
       createContextValues().set(peerAddressKey, req.socket?.remoteAddress ?? ""),
   });
   let inFlight = 0;
-  const metricsRoute = options.metrics ? createMetricsRoute(options.metrics) : () => false;
+  const httpRoutes = options.httpRoutes ?? [];
   const lingeringClose = createLingeringClose();
   const handler = (
     req: http.IncomingMessage | http2.Http2ServerRequest,
@@ -63,7 +62,7 @@ export async function createVigilServer(options: VigilServerOptions): Promise<Vi
   ) => {
     inFlight++;
     res.once("close", () => inFlight--);
-    if (metricsRoute(req, res)) return;
+    if (httpRoutes.some((route) => route(req, res))) return;
     if (req instanceof http.IncomingMessage) lingeringClose(req, res as http.ServerResponse);
     adapter(req as http2.Http2ServerRequest, res as http2.Http2ServerResponse);
   };
