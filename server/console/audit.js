@@ -93,38 +93,16 @@ export function auditView(ctx, route) {
   if (to) filter.endTime = to;
 
   const rows = h("tbody", {});
-  const summary = h("p", { class: "live", role: "status" }, "Searching…");
-  const more = h("button", { type: "button", class: "secondary", hidden: true }, "Load more");
-  let pageToken = "";
-  let shown = 0;
-  const load = async () => {
-    more.toggleAttribute("disabled", true);
-    try {
-      const res = await ctx.rpc.unary(
-        "vigil.v1.AuditService/QueryRecords",
-        { filter, pageSize, pageToken, descending: !q.has("oldest") },
-        abort.signal,
-      );
-      const records = res.records ?? [];
-      rows.append(...records.map(recordRow));
-      shown += records.length;
-      pageToken = res.nextPageToken ?? "";
-      more.hidden = pageToken === "";
-      replace(
-        summary,
-        shown === 0
-          ? "No records match."
-          : `${shown} record${shown === 1 ? "" : "s"}${pageToken ? ", more available" : ""}`,
-      );
-    } catch (error) {
-      if (!abort.signal.aborted)
-        replace(summary, h("span", { class: "error" }, describeFailure(error)));
-    } finally {
-      more.toggleAttribute("disabled", false);
-    }
-  };
-  more.addEventListener("click", () => void load());
-  void load();
+  const { summary, more } = pagedRecords(
+    ctx,
+    { filter, pageSize, descending: !q.has("oldest") },
+    abort.signal,
+    (records) => rows.append(...records.map(recordRow)),
+    (count, hasMore) =>
+      count === 0
+        ? "No records match."
+        : `${count} record${count === 1 ? "" : "s"}${hasMore ? ", more available" : ""}`,
+  );
 
   return {
     title: "Audit trail",
@@ -381,56 +359,42 @@ function contentsOf(r) {
 export function sessionView(ctx, route) {
   const abort = new AbortController();
   const list = h("ol", { class: "timeline" });
-  const summary = h("p", { class: "live", role: "status" }, "Loading…");
-  const more = h("button", { type: "button", class: "secondary", hidden: true }, "Load more");
-  let pageToken = "";
+  /** @type {number | undefined} */
   let start;
-  let count = 0;
-  const load = async () => {
-    try {
-      const res = await ctx.rpc.unary(
-        "vigil.v1.AuditService/QueryRecords",
-        { filter: { sessionId: route.sessionId }, pageSize: 500, pageToken },
-        abort.signal,
-      );
-      for (const r of res.records ?? []) {
-        const at = new Date(r.occurredAt ?? r.time).getTime();
-        start ??= at;
-        count++;
-        list.append(
+  const show = (/** @type {any[]} */ records) => {
+    for (const r of records) {
+      const at = new Date(r.occurredAt ?? r.time).getTime();
+      start ??= at;
+      list.append(
+        h(
+          "li",
+          { class: "timeline-event" },
+          h("span", { class: "offset" }, `+${((at - start) / 1000).toFixed(3)} s`),
           h(
-            "li",
-            { class: "timeline-event" },
-            h("span", { class: "offset" }, `+${((at - start) / 1000).toFixed(3)} s`),
+            "div",
+            {},
             h(
-              "div",
-              {},
-              h(
-                "p",
-                { class: "event-head" },
-                link(`/console/audit/records/${encodeURIComponent(r.id)}`, `#${r.sequence}`),
-                ` ${outcome(r)} · ${r.action ?? ""} ${r.principal?.id ? `by ${r.principal.id}` : ""}`,
-              ),
-              contentsOf(r),
+              "p",
+              { class: "event-head" },
+              link(`/console/audit/records/${encodeURIComponent(r.id)}`, `#${r.sequence}`),
+              ` ${outcome(r)} · ${r.action ?? ""} ${r.principal?.id ? `by ${r.principal.id}` : ""}`,
             ),
+            contentsOf(r),
           ),
-        );
-      }
-      pageToken = res.nextPageToken ?? "";
-      more.hidden = pageToken === "";
-      replace(
-        summary,
-        count === 0
-          ? "No records in this session."
-          : `${count} event${count === 1 ? "" : "s"}, in order`,
+        ),
       );
-    } catch (error) {
-      if (!abort.signal.aborted)
-        replace(summary, h("span", { class: "error" }, describeFailure(error)));
     }
   };
-  more.addEventListener("click", () => void load());
-  void load();
+  const { summary, more } = pagedRecords(
+    ctx,
+    { filter: { sessionId: route.sessionId }, pageSize: 500 },
+    abort.signal,
+    show,
+    (count) =>
+      count === 0
+        ? "No records in this session."
+        : `${count} event${count === 1 ? "" : "s"}, in order`,
+  );
   return {
     title: "Session",
     element: h(
@@ -444,6 +408,44 @@ export function sessionView(ctx, route) {
     ),
     dispose: () => abort.abort(),
   };
+}
+
+/**
+ * Pages through QueryRecords: loads the first page now and the next on "Load more".
+ * @param {import("./app.js").ConsoleContext} ctx
+ * @param {object} request QueryRecordsRequest without the page token
+ * @param {AbortSignal} signal
+ * @param {(records: any[]) => void} show adds one page's records to the view
+ * @param {(count: number, hasMore: boolean) => string} say the status line for the records so far
+ */
+function pagedRecords(ctx, request, signal, show, say) {
+  const summary = h("p", { class: "live", role: "status" }, "Loading…");
+  const more = h("button", { type: "button", class: "secondary", hidden: true }, "Load more");
+  let pageToken = "";
+  let count = 0;
+  const load = async () => {
+    more.toggleAttribute("disabled", true);
+    try {
+      const res = await ctx.rpc.unary(
+        "vigil.v1.AuditService/QueryRecords",
+        { ...request, pageToken },
+        signal,
+      );
+      const records = res.records ?? [];
+      show(records);
+      count += records.length;
+      pageToken = res.nextPageToken ?? "";
+      more.hidden = pageToken === "";
+      replace(summary, say(count, pageToken !== ""));
+    } catch (error) {
+      if (!signal.aborted) replace(summary, h("span", { class: "error" }, describeFailure(error)));
+    } finally {
+      more.toggleAttribute("disabled", false);
+    }
+  };
+  more.addEventListener("click", () => void load());
+  void load();
+  return { summary, more };
 }
 
 /** A datetime-local value (the reviewer's local time) as RFC 3339. @param {string | null} value */

@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ApprovalState, Verdict } from "../../gen/vigil/v1/approval_pb.js";
 import { tokenHash } from "../../server/src/auth/api-tokens.js";
 import { authorizeExitCodes } from "../../server/src/cli/authorize-command.js";
-import { clientsFor, people, writeTokensFile } from "../support/approval-fixtures.js";
+import {
+  clientsFor,
+  people,
+  productionReadArgs,
+  writeTokensFile,
+} from "../support/approval-fixtures.js";
 import { runVigilCli } from "../support/vigil-cli.js";
 import { removeDir, startVigil, tempDir, type VigilProcess } from "../support/vigil-process.js";
 
@@ -27,19 +32,6 @@ afterAll(async () => {
 });
 
 const server = () => ({ VIGIL_SERVER: vigil.baseUrl });
-const productionRead = (resource: string) => [
-  "authorize",
-  "--principal",
-  people.reporting.id,
-  "--action",
-  "secret.read",
-  "--resource",
-  `secret:${resource}`,
-  "--attr",
-  "environment=production",
-  "--secret",
-  "REPORTING_DB",
-];
 
 /** Waits until a pending approval for the resource is in the inbox; its id. */
 async function inboxIdOf(resource: string): Promise<string> {
@@ -90,7 +82,7 @@ describe("vigil authorize", () => {
     "exits 2 with the approval id when approval is required and --wait is not given",
     slow,
     async () => {
-      const res = await runVigilCli([...productionRead("prod/no-wait"), "--json"], server());
+      const res = await runVigilCli([...productionReadArgs("prod/no-wait"), "--json"], server());
       expect(res.code).toBe(authorizeExitCodes.pending);
       const body = JSON.parse(res.stdout);
       expect(body.decision).toBe("DECISION_REQUIRE_APPROVAL");
@@ -100,7 +92,7 @@ describe("vigil authorize", () => {
 
   it("with --wait, proceeds once a reviewer approves, and redeems the approval", slow, async () => {
     const waiting = runVigilCli(
-      [...productionRead("prod/cli-wait"), "--wait", "--timeout", "60"],
+      [...productionReadArgs("prod/cli-wait"), "--wait", "--timeout", "60"],
       server(),
     );
     const alice = clientsFor(vigil.baseUrl, people.alice.token);
@@ -123,7 +115,7 @@ describe("vigil authorize", () => {
   });
 
   it("with --wait, exits 1 when a reviewer denies", slow, async () => {
-    const waiting = runVigilCli([...productionRead("prod/cli-deny"), "--wait"], server());
+    const waiting = runVigilCli([...productionReadArgs("prod/cli-deny"), "--wait"], server());
     const bob = clientsFor(vigil.baseUrl, people.bob.token);
     const id = await inboxIdOf("prod/cli-deny");
     await bob.approvals.decideApproval({ id, verdict: Verdict.DENY, comment: "no" });
@@ -133,7 +125,7 @@ describe("vigil authorize", () => {
   });
 
   it("exits 3 when the server cannot be reached, and 64 for bad flags", slow, async () => {
-    const down = await runVigilCli(productionRead("prod/x"), {
+    const down = await runVigilCli(productionReadArgs("prod/x"), {
       VIGIL_SERVER: "http://127.0.0.1:1",
     });
     expect(down.code).toBe(authorizeExitCodes.unreachable);
@@ -151,7 +143,7 @@ describe("vigil approvals", () => {
     "lists the inbox, shows one approval, and refuses a decision without a token",
     slow,
     async () => {
-      const asked = await runVigilCli([...productionRead("prod/inbox"), "--json"], server());
+      const asked = await runVigilCli([...productionReadArgs("prod/inbox"), "--json"], server());
       const id = JSON.parse(asked.stdout).approval.id;
       const list = await runVigilCli(["approvals", "list"], server());
       expect(list.code).toBe(0);

@@ -11,6 +11,7 @@ import {
   clientsFor,
   people,
   productionRead,
+  productionReadArgs,
   writeTokensFile,
 } from "../support/approval-fixtures.js";
 import { artifactDir, launchChromium } from "../support/browser.js";
@@ -87,24 +88,7 @@ describe("reviewer console", () => {
     const password = "Zq8vR2mN4kT7wX1p";
     const content = `psql postgres://deploy:${password}@db.internal/prod -c 'select 1' <img src=x onerror="window.__injected=1">`;
     const job = runVigilCli(
-      [
-        "authorize",
-        "--principal",
-        people.reporting.id,
-        "--action",
-        "secret.read",
-        "--resource",
-        `secret:${resource}`,
-        "--attr",
-        "environment=production",
-        "--secret",
-        "REPORTING_DB",
-        "--content",
-        content,
-        "--wait",
-        "--timeout",
-        "120",
-      ],
+      [...productionReadArgs(resource), "--content", content, "--wait", "--timeout", "120"],
       { VIGIL_SERVER: vigil.baseUrl, VIGIL_TOKEN: people.reporting.token },
     );
 

@@ -64,6 +64,23 @@ export function productionRead(secret = "prod/reporting-db"): AuthorizeRequest {
   });
 }
 
+/** The `vigil authorize` flags asking what {@link productionRead} asks, for `resource`. */
+export function productionReadArgs(resource: string): string[] {
+  return [
+    "authorize",
+    "--principal",
+    people.reporting.id,
+    "--action",
+    "secret.read",
+    "--resource",
+    `secret:${resource}`,
+    "--attr",
+    "environment=production",
+    "--secret",
+    "REPORTING_DB",
+  ];
+}
+
 function bearer(token: string | undefined): Interceptor[] {
   if (!token) return [];
   return [
