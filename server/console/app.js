@@ -1,6 +1,7 @@
 // The reviewer console's shell: sign-in with an API token, the page router, and the keyboard
 // shortcuts. Views live in inbox.js and audit.js and only talk to Vigil through rpc.js.
-import { auditView, recordView, sessionView } from "./audit.js";
+import { recordView, sessionView } from "./audit-record.js";
+import { auditView } from "./audit-search.js";
 import { describeFailure, h, isTyping, replace } from "./dom.js";
 import { inboxView } from "./inbox.js";
 import { createRpcClient } from "./rpc.js";
@@ -118,16 +119,14 @@ function renderAccount() {
     );
     return;
   }
-  const input = /** @type {HTMLInputElement} */ (
-    h("input", {
-      id: "token",
-      type: "password",
-      name: "token",
-      placeholder: "vgl_…",
-      autocomplete: "off",
-      required: true,
-    })
-  );
+  const input = h("input", {
+    id: "token",
+    type: "password",
+    name: "token",
+    placeholder: "vgl_…",
+    autocomplete: "off",
+    required: true,
+  });
   const error = h("span", { class: "error", role: "alert" });
   const form = h(
     "form",

@@ -4,10 +4,11 @@
 /**
  * Creates an element. `props` sets attributes, `on<Event>` listeners, and `class`; children are
  * nodes or strings (added as text), and null / false children are skipped.
- * @param {string} tag
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
  * @param {Record<string, any>} [props]
  * @param {...any} children
- * @returns {HTMLElement}
+ * @returns {HTMLElementTagNameMap[K]}
  */
 export function h(tag, props = {}, ...children) {
   const el = document.createElement(tag);
@@ -43,7 +44,11 @@ export function replace(el, ...children) {
   append(el, children);
 }
 
-/** A link to another console page, handled by the console's router. @param {string} href */
+/**
+ * A link to another console page, handled by the console's router.
+ * @param {string} href
+ * @param {...any} children
+ */
 export function link(href, ...children) {
   return h("a", { href, "data-route": true }, ...children);
 }

@@ -16,6 +16,7 @@ export class RpcError extends Error {
 }
 
 // Connect's mapping from HTTP status to code, for answers without a JSON error body.
+/** @type {Record<number, string>} */
 const codeOfStatus = {
   400: "internal",
   401: "unauthenticated",
@@ -34,6 +35,7 @@ const codeOfStatus = {
 export function createRpcClient(options) {
   /** @param {string} contentType */
   const headers = (contentType) => {
+    /** @type {Record<string, string>} */
     const h = { "content-type": contentType, "connect-protocol-version": "1" };
     const token = options.token();
     if (token) h.authorization = `Bearer ${token}`;
