@@ -12,6 +12,7 @@ import { openAuditTrail } from "./audit/audit-trail.js";
 import { loadApiTokens } from "./auth/api-tokens.js";
 import { type ConfigDefaults, loadServerConfig } from "./config/server-config.js";
 import { describeError } from "./errors.js";
+import { createForwardAuthRoute } from "./forward-auth/forward-auth-route.js";
 import { createHealthStatuses } from "./health/health-statuses.js";
 import { createLogger } from "./logging/logger.js";
 import { createMetrics } from "./metrics/metrics.js";
@@ -25,6 +26,7 @@ import { loadCustomRules } from "./redact/custom-rules-files.js";
 import { loadFingerprintKey } from "./redact/fingerprint-key.js";
 import { createAuthenticationInterceptor } from "./rpc/authentication.js";
 import { createErrorMappingInterceptor } from "./rpc/error-mapping.js";
+import { createInProcessAuthorize } from "./rpc/in-process-authorize.js";
 import { createRoutes } from "./rpc/routes.js";
 import { createConsoleRoute } from "./server/console-route.js";
 import { createMetricsRoute } from "./server/metrics-route.js";
@@ -136,32 +138,38 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<voi
     metrics,
   });
 
-  const server = await createVigilServer({
-    routes: createRoutes({
-      engine,
-      store: audit.store,
-      signer: audit.signer,
-      health,
-      logger,
-      redactor,
-      approvals: approvalDesk.workflow,
-      watchers: approvalDesk.watchers,
-      policyAdmin: {
-        sourceKind: source.source.kind,
-        evaluation: {
-          workerThreads: workers,
-          inlineMaxBytes,
-          recycles: () => evaluator.recycles(),
-        },
+  const routes = createRoutes({
+    engine,
+    store: audit.store,
+    signer: audit.signer,
+    health,
+    logger,
+    redactor,
+    approvals: approvalDesk.workflow,
+    watchers: approvalDesk.watchers,
+    policyAdmin: {
+      sourceKind: source.source.kind,
+      evaluation: {
+        workerThreads: workers,
+        inlineMaxBytes,
+        recycles: () => evaluator.recycles(),
       },
-    }),
-    // Outermost first: authentication failures are mapped like every other error.
-    interceptors: [createErrorMappingInterceptor(logger), createAuthenticationInterceptor(tokens)],
+    },
+  });
+  // Outermost first: authentication failures are mapped like every other error.
+  const interceptors = [
+    createErrorMappingInterceptor(logger),
+    createAuthenticationInterceptor(tokens),
+  ];
+  const server = await createVigilServer({
+    routes,
+    interceptors,
     maxMessageBytes: config.maxMessageBytes,
     tls: config.tls,
     logger,
     httpRoutes: [
       createMetricsRoute(metrics.registry),
+      createForwardAuthRoute({ authorize: createInProcessAuthorize(routes, interceptors) }),
       ...(config.approvals.console
         ? [await createConsoleRoute({ assetsDir: join(projectRoot, "server/console") })]
         : []),

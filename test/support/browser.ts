@@ -8,7 +8,7 @@ import { projectRoot } from "../../server/src/main.js";
 export const artifactDir = join(projectRoot, "test-results", "console");
 
 /**
- * Launches Debian's chromium (installed by `scripts/setup-browser.sh`) headless through
+ * Launches Debian's chromium (installed by `scripts/setup-debian.sh`) headless through
  * playwright-core, or the binary named by VIGIL_CHROMIUM.
  */
 export async function launchChromium(): Promise<Browser> {
@@ -22,7 +22,7 @@ function which(command: string): string {
     return execFileSync("sh", ["-c", `command -v ${command}`], { encoding: "utf8" }).trim();
   } catch {
     throw new Error(
-      `${command} is not installed: run 'bash scripts/setup-browser.sh' (npm test does) or set VIGIL_CHROMIUM`,
+      `${command} is not installed: run 'bash scripts/setup-debian.sh' (npm test does) or set VIGIL_CHROMIUM`,
     );
   }
 }

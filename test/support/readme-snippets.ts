@@ -24,6 +24,19 @@ export function readmeSnippets(): ReadmeSnippet[] {
   }));
 }
 
+/**
+ * The fenced block after `<!-- readme-config: NAME -->`: a configuration file the README shows
+ * (e.g. nginx), which a test runs with its own ports substituted.
+ */
+export function readmeConfig(name: string): string {
+  const readme = readFileSync(join(projectRoot, "README.md"), "utf8");
+  const match = new RegExp(
+    `<!-- readme-config: ${name} -->\\s*\`\`\`\\w*\\n([\\s\\S]*?)\`\`\``,
+  ).exec(readme);
+  if (!match?.[1]) throw new Error(`README.md has no readme-config block named ${name}`);
+  return match[1];
+}
+
 /** A pattern for documented text output: literal, except that `…` matches anything. */
 export function textPattern(documented: string): RegExp {
   const escaped = documented
