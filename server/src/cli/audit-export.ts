@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { filterOptions, filterUsage, recordFilter } from "./audit-flags.js";
 import { recordJsonLine } from "./audit-format.js";
 import { auditFailure, openLineSink, type Print } from "./audit-output.js";
+import { createProgressLine } from "./progress-line.js";
 import { auditClient, serverUrl } from "./server-client.js";
 
 /** Usage of `vigil audit export`. */
@@ -13,9 +14,6 @@ complete. A count goes to stderr at the end.
 
 ${filterUsage}
 `;
-
-/** How often a terminal's progress line is redrawn. */
-const progressIntervalMs = 250;
 
 /** Runs `vigil audit export`. */
 export async function runExport(
@@ -31,7 +29,7 @@ export async function runExport(
   const filter = recordFilter(values, new Date());
   const server = serverUrl(values.server, env);
   const out = await openLineSink(values.out);
-  const progress = progressLine();
+  const progress = createProgressLine({ label: (n) => `exporting… ${n} records` });
   let count = 0;
   try {
     // The export covers the whole log, which may take longer than any fixed deadline.
@@ -50,27 +48,4 @@ export async function runExport(
   progress.clear();
   const where = values.out === undefined ? "" : ` to ${values.out}`;
   return print(`exported ${count} record${count === 1 ? "" : "s"}${where}\n`, 0, true);
-}
-
-/**
- * A self-overwriting "N records…" line on stderr, only when stderr is a terminal: in a pipe
- * or a CI log it would be noise, and the final count is printed either way.
- */
-function progressLine() {
-  const enabled = process.stderr.isTTY === true;
-  let shown = false;
-  let last = 0;
-  return {
-    update(count: number) {
-      const now = Date.now();
-      if (!enabled || now - last < progressIntervalMs) return;
-      last = now;
-      shown = true;
-      process.stderr.write(`\r\x1b[Kexporting… ${count} records`);
-    },
-    clear() {
-      if (shown) process.stderr.write("\r\x1b[K");
-      shown = false;
-    },
-  };
 }

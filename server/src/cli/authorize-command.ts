@@ -1,10 +1,10 @@
-import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { create, toJson } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ApprovalState } from "../../../gen/vigil/v1/approval_pb.js";
-import { ContentKind, Decision, PrincipalKind } from "../../../gen/vigil/v1/common_pb.js";
+import { Decision } from "../../../gen/vigil/v1/common_pb.js";
 import {
+  type AuthorizeRequest,
   AuthorizeRequestSchema,
   type AuthorizeResponse,
   AuthorizeResponseSchema,
@@ -14,6 +14,8 @@ import { ConfigError, describeError } from "../errors.js";
 import { watchApproval } from "./approval-commands.js";
 import { approvalLine } from "./approval-format.js";
 import type { Print } from "./audit-output.js";
+import { githubAnnotation, inGithubActions } from "./github-annotations.js";
+import { contentFlags, contentKindFlag, principalKindFlag, resourceFlag } from "./request-flags.js";
 import { isUnreachable, policyClient, serverUrl, unreachableExitCode } from "./server-client.js";
 
 /** Exit codes of `vigil authorize`: a CI step branches on them. */
@@ -49,6 +51,8 @@ Asks the server whether an action may proceed, before a CI job or script forward
   --server URL          default VIGIL_SERVER, then http://127.0.0.1:8444; token from VIGIL_TOKEN
 
 Exit codes: 0 allow, 1 deny, 2 approval pending, 3 server unreachable (deny), 64 bad flags.
+In GitHub Actions (GITHUB_ACTIONS=true) a deny, a pending approval or an unreachable server is
+also an annotation on the run (not with --json, whose output stays pure JSON).
 `;
 
 /** Runs `vigil authorize`; resolves with the exit code (see {@link authorizeExitCodes}). */
@@ -72,6 +76,10 @@ export async function runAuthorize(
       ? `${JSON.stringify(toJson(AuthorizeResponseSchema, res))}\n`
       : describe(res);
     print(text, 0);
+    // Workflow commands go to stdout, so --json output stays pure JSON without them.
+    if (inGithubActions(env) && !values.json && res.decision !== Decision.ALLOW) {
+      print(annotationOf(res, request), 0);
+    }
     return exitCodeOf(res.decision);
   };
   try {
@@ -108,6 +116,16 @@ export async function runAuthorize(
         0,
         true,
       );
+      if (inGithubActions(env) && !values.json) {
+        print(
+          githubAnnotation(
+            values.failOpen ? "warning" : "error",
+            `Vigil at ${server} cannot be reached; ${outcome}`,
+            { title: "Vigil unreachable" },
+          ),
+          0,
+        );
+      }
       return values.failOpen ? authorizeExitCodes.allow : authorizeExitCodes.unreachable;
     }
     const message = error instanceof ConnectError ? error.rawMessage : describeError(error);
@@ -146,35 +164,10 @@ async function parseRequest(args: string[]) {
     required("action"),
     required("resource"),
   ];
-  const kind = PrincipalKind[values["principal-kind"].toUpperCase() as keyof typeof PrincipalKind];
-  if (typeof kind !== "number" || kind === PrincipalKind.UNSPECIFIED) {
-    throw new ConfigError("--principal-kind must be user, service, ci_job or agent");
-  }
-  const [resourceKind, ...rest] = resource.split(":");
-  const resourceId = rest.join(":");
-  if (!resourceKind || !resourceId) throw new ConfigError("--resource must be KIND:ID");
-  const attributes: Record<string, string> = {};
-  for (const pair of values.attr) {
-    const at = pair.indexOf("=");
-    if (at < 1) throw new ConfigError(`--attr ${JSON.stringify(pair)} must be KEY=VALUE`);
-    attributes[pair.slice(0, at)] = pair.slice(at + 1);
-  }
-  const contentKind = ContentKind[values["content-kind"].toUpperCase() as keyof typeof ContentKind];
-  if (typeof contentKind !== "number" || contentKind === ContentKind.UNSPECIFIED) {
-    throw new ConfigError(
-      `--content-kind ${JSON.stringify(values["content-kind"])} is not a content kind`,
-    );
-  }
-  if (values.content !== undefined && values["content-file"] !== undefined) {
-    throw new ConfigError("give --content or --content-file, not both");
-  }
-  const file = values["content-file"];
-  const text =
-    file === undefined
-      ? values.content
-      : await readFile(file === "-" ? "/dev/stdin" : file, "utf8").catch((error: unknown) => {
-          throw new ConfigError(`--content-file ${file}: ${describeError(error)}`);
-        });
+  const kind = principalKindFlag(values["principal-kind"]);
+  const target = resourceFlag(resource, values.attr);
+  const contentKind = contentKindFlag(values["content-kind"]);
+  const text = await contentFlags(values);
   const timeout = Number(values.timeout);
   if (!Number.isFinite(timeout) || timeout <= 0) {
     throw new ConfigError("--timeout must be a positive number of seconds");
@@ -182,7 +175,7 @@ async function parseRequest(args: string[]) {
   const request = create(AuthorizeRequestSchema, {
     principal: { id: principal, kind },
     action,
-    resource: { kind: resourceKind, id: resourceId, attributes },
+    resource: target,
     secrets: values.secret.map((name) => ({ name })),
     contents:
       text === undefined ? [] : [{ kind: contentKind, body: { case: "text", value: text } }],
@@ -204,6 +197,22 @@ function exitCodeOf(decision: Decision): number {
   if (decision === Decision.ALLOW) return authorizeExitCodes.allow;
   if (decision === Decision.REQUIRE_APPROVAL) return authorizeExitCodes.pending;
   return authorizeExitCodes.deny;
+}
+
+/** The run summary's line for a deny or a pending approval: reason codes and messages only. */
+function annotationOf(res: AuthorizeResponse, request: AuthorizeRequest): string {
+  const what = `${request.action} on ${request.resource?.kind}:${request.resource?.id}`;
+  const why = res.reasons.map((r) => `${r.code}: ${r.message}`).join("; ");
+  if (res.decision === Decision.REQUIRE_APPROVAL) {
+    return githubAnnotation(
+      "warning",
+      `${what} waits for approval ${res.approval?.id ?? ""}. ${why}`,
+      {
+        title: "Vigil: approval required",
+      },
+    );
+  }
+  return githubAnnotation("error", `${what} was denied. ${why}`, { title: "Vigil: denied" });
 }
 
 function describe(res: AuthorizeResponse): string {

@@ -21,6 +21,7 @@ import { recordFilter } from "./audit-flags.js";
 import type { LocalPolicy } from "./policy-commands.js";
 import { replayInput } from "./policy-replay-input.js";
 import { createReplayTally, formatReport, type ReplayedRecord } from "./policy-replay-report.js";
+import { createProgressLine } from "./progress-line.js";
 import { auditClient, isUnreachable, serverUrl, unreachableExitCode } from "./server-client.js";
 
 /** Usage of `vigil policy replay`. */
@@ -106,6 +107,8 @@ export async function runPolicyReplay(
     });
   try {
     const tally = createReplayTally(show);
+    const progress = createProgressLine({ label: (n) => `replaying… ${n} decisions` });
+    let replayed = 0;
     try {
       for await (const record of decisionRecords(
         auditClient(baseUrl, env.VIGIL_TOKEN),
@@ -114,8 +117,11 @@ export async function runPolicyReplay(
       )) {
         clock = record.time ? timestampDate(record.time).getTime() : started.getTime();
         tally.add(await replayRecord(candidate, record));
+        progress.update(++replayed);
       }
+      progress.clear();
     } catch (error) {
+      progress.clear();
       if (isUnreachable(error)) {
         return print(
           `vigil: policy replay: cannot reach the server at ${baseUrl} (${describeError(error)})\n`,

@@ -3,6 +3,8 @@ import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { ContentKind, type Finding } from "../../../gen/vigil/v1/common_pb.js";
 import { ConfigError, describeError } from "../errors.js";
+import { githubAnnotation, inGithubActions } from "./github-annotations.js";
+import { createProgressLine } from "./progress-line.js";
 import { toSarif } from "./sarif.js";
 import { placeFindings, scanPieces } from "./scan-pieces.js";
 import { isUnreachable, policyClient, serverUrl, unreachableExitCode } from "./server-client.js";
@@ -21,7 +23,8 @@ export const redactUsage = `Usage:
       reports what the server's redact plan would mask in files and directories; exits 1
       when anything is found, 2 when nothing is but some file could not be scanned (named
       on stderr), 0 when every file was scanned and nothing found. Large files are sent in
-      overlapping pieces of about 1 MB.
+      overlapping pieces of about 1 MB. In GitHub Actions (GITHUB_ACTIONS=true) the text
+      format also annotates each finding on the file and line, for the pull request's diff.
 
 The server comes from --server or VIGIL_SERVER (default http://127.0.0.1:8444). When it
 cannot be reached the command exits 3 and prints nothing on stdout: fail closed.
@@ -90,8 +93,13 @@ export async function runScan(
   const client = policyClient(serverUrl(values.server, env), env.VIGIL_TOKEN);
   const results: { path: string; findings: Finding[] }[] = [];
   const unscanned: string[] = [];
+  const files = await filesUnder(positionals);
+  const progress = createProgressLine({
+    label: (n, total) => `scanning… ${n}/${total} files`,
+  });
   try {
-    for (const path of await filesUnder(positionals)) {
+    for (const [index, path] of files.entries()) {
+      progress.update(index, files.length);
       const text = await readFile(path, "utf8");
       const findings: Finding[] = [];
       try {
@@ -115,9 +123,15 @@ export async function runScan(
       if (findings.length > 0) results.push({ path, findings });
     }
   } catch (error) {
+    progress.clear();
     return failure(error, print);
   }
+  progress.clear();
   if (unscanned.length > 0) print(`${unscanned.join("\n")}\n`, 0, true);
+  if (inGithubActions(env) && values.format === "text") {
+    // On the run summary and the pull request's diff; JSON and SARIF output stay parseable.
+    for (const r of results) for (const f of r.findings) print(findingAnnotation(r.path, f), 0);
+  }
   const found = results.length > 0 ? 1 : unscanned.length > 0 ? incompleteExitCode : 0;
   if (values.format === "sarif")
     return print(`${JSON.stringify(toSarif(results), null, 2)}\n`, found);
@@ -151,6 +165,20 @@ function contentKind(name: string): ContentKind {
 /** `path:line:column: detector (action)`: what compilers print, so editors can jump to it. */
 function describeFinding(path: string, f: Finding): string {
   return `${path}:${f.location?.line ?? 0}:${f.location?.column ?? 0}: ${f.detectorId} (${f.action === 0 ? "found" : "masked"})`;
+}
+
+/** A GitHub annotation at the finding: the detector, never the value. */
+function findingAnnotation(path: string, f: Finding): string {
+  return githubAnnotation(
+    "error",
+    `${f.detectorId} found here; remove it, rotate it, and keep it out of the repository`,
+    {
+      file: path,
+      line: f.location?.line ?? 1,
+      col: f.location?.column ?? 1,
+      title: `Secret or personal data (${f.detectorId})`,
+    },
+  );
 }
 
 function plainFinding(f: Finding) {

@@ -3,8 +3,11 @@ import { ConfigError, describeError } from "../errors.js";
 import { serve } from "../main.js";
 import { runApprovalsCommand } from "./approval-commands.js";
 import { runAuditCommand } from "./audit-commands.js";
+import type { Print } from "./audit-output.js";
 import { runAuthorize } from "./authorize-command.js";
+import { takeCredentialFlags } from "./credential-flags.js";
 import { runPolicyCommand } from "./policy-commands.js";
+import { runRecord } from "./record-command.js";
 import { runRedact, runScan } from "./redact-commands.js";
 import { runTokenCommand } from "./token-command.js";
 
@@ -21,10 +24,28 @@ Commands:
   policy eval    evaluate a policy locally and show the decision
   redact         mask stdin through the server, findings to stderr
   scan           report what would be masked in files (text, json or SARIF)
+  record         append an event (a command, its output, a prompt) to the audit trail
   audit          query, export, replay and verify the audit trail (vigil audit --help)
+
+The server comes from --server or VIGIL_SERVER (default http://127.0.0.1:8444); an API token
+from --token-file FILE, --token TOKEN or VIGIL_TOKEN (a --token flag shows in ps: prefer the
+file or the variable). Commands that ask the server exit 3 when it cannot be reached: deny.
 
 Run 'vigil <command> --help' for details.
 `;
+
+type ClientCommand = (args: string[], print: Print, env: NodeJS.ProcessEnv) => Promise<number>;
+
+/** The commands that call a server: they take --token / --token-file as well as VIGIL_TOKEN. */
+const clientCommands: Record<string, ClientCommand> = {
+  policy: runPolicyCommand,
+  redact: runRedact,
+  scan: runScan,
+  record: runRecord,
+  audit: runAuditCommand,
+  authorize: runAuthorize,
+  approvals: runApprovalsCommand,
+};
 
 /** Exit codes shared by every subcommand. */
 export const exitCodes = { ok: 0, usage: 2, failure: 1 } as const;
@@ -37,13 +58,12 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
     await serve(rest, env);
     return new Promise<number>(() => {}); // serve exits the process on shutdown
   }
-  if (command === "policy") return runPolicyCommand(rest, print, env);
-  if (command === "redact") return runRedact(rest, print, env);
-  if (command === "scan") return runScan(rest, print, env);
-  if (command === "audit") return runAuditCommand(rest, print, env);
-  if (command === "authorize") return runAuthorize(rest, print, env);
-  if (command === "approvals") return runApprovalsCommand(rest, print, env);
   if (command === "token") return runTokenCommand(rest, print);
+  const client = clientCommands[command ?? ""];
+  if (client) {
+    const { args, env: withToken } = await takeCredentialFlags(rest, env);
+    return client(args, print, withToken);
+  }
   if (command === undefined || command === "--help" || command === "help") {
     return print(usage, command === undefined ? exitCodes.usage : exitCodes.ok);
   }
