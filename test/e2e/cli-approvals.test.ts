@@ -4,32 +4,26 @@ import { tokenHash } from "../../server/src/auth/api-tokens.js";
 import { authorizeExitCodes } from "../../server/src/cli/authorize-command.js";
 import {
   clientsFor,
+  type PeopleServer,
   people,
   productionReadArgs,
-  writeTokensFile,
+  startVigilForPeople,
 } from "../support/approval-fixtures.js";
 import { runVigilCli } from "../support/vigil-cli.js";
-import { removeDir, startVigil, tempDir, type VigilProcess } from "../support/vigil-process.js";
+import type { VigilProcess } from "../support/vigil-process.js";
 
 // Each CLI run starts node and tsx (about 2 s, more on a loaded machine).
 const slow = { timeout: 90_000 };
 
+let fixture: PeopleServer;
 let vigil: VigilProcess;
-let dir: string;
 
 beforeAll(async () => {
-  dir = await tempDir("vigil-cli-approvals-");
-  vigil = await startVigil({
-    policy: inject("defaultBundlePath"),
-    args: ["--auth-tokens", await writeTokensFile(dir)],
-  });
+  fixture = await startVigilForPeople(inject("defaultBundlePath"));
+  vigil = fixture.vigil;
 });
 
-afterAll(async () => {
-  await vigil?.stop();
-  if (vigil) await removeDir(vigil.dataDir);
-  await removeDir(dir);
-});
+afterAll(() => fixture?.stop());
 
 const server = () => ({ VIGIL_SERVER: vigil.baseUrl });
 

@@ -5,10 +5,10 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { AuditService } from "../../gen/vigil/v1/audit_pb.js";
 import { authorizeExitCodes } from "../../server/src/cli/authorize-command.js";
-import { people, writeTokensFile } from "../support/approval-fixtures.js";
+import { type PeopleServer, people, startVigilForPeople } from "../support/approval-fixtures.js";
 import { freePort } from "../support/nginx.js";
 import { runVigilCli } from "../support/vigil-cli.js";
-import { removeDir, startVigil, tempDir, type VigilProcess } from "../support/vigil-process.js";
+import type { VigilProcess } from "../support/vigil-process.js";
 
 // Each CLI run starts node and tsx (about 2 s); independent runs go in parallel.
 const slow = { timeout: 90_000 };
@@ -16,22 +16,16 @@ const slow = { timeout: 90_000 };
 /** Format-valid, obviously synthetic. */
 const githubToken = `ghp_${"Zq8rT2vX9kLm4nPs7wYb3cHd6fJg1aEuR5tQ".slice(0, 36)}`;
 
+let fixture: PeopleServer;
 let vigil: VigilProcess;
 let dir: string;
 
 beforeAll(async () => {
-  dir = await tempDir("vigil-cli-ci-");
-  vigil = await startVigil({
-    policy: inject("defaultBundlePath"),
-    args: ["--auth-tokens", await writeTokensFile(dir)],
-  });
+  fixture = await startVigilForPeople(inject("defaultBundlePath"));
+  ({ vigil, dir } = fixture);
 });
 
-afterAll(async () => {
-  await vigil?.stop();
-  if (vigil) await removeDir(vigil.dataDir);
-  await removeDir(dir);
-});
+afterAll(() => fixture?.stop());
 
 const server = () => ({ VIGIL_SERVER: vigil.baseUrl });
 const offboardedRead = [

@@ -9,39 +9,35 @@ import { RecordEventKind, RecordRequestSchema } from "../../gen/vigil/v1/policy_
 import { authorizeExitCodes } from "../../server/src/cli/authorize-command.js";
 import {
   clientsFor,
+  type PeopleServer,
   people,
   productionRead,
   productionReadArgs,
-  writeTokensFile,
+  startVigilForPeople,
 } from "../support/approval-fixtures.js";
 import { artifactDir, launchChromium } from "../support/browser.js";
 import { runVigilCli } from "../support/vigil-cli.js";
-import { removeDir, startVigil, tempDir, type VigilProcess } from "../support/vigil-process.js";
+import { removeDir, startVigil, type VigilProcess } from "../support/vigil-process.js";
 
 // A CLI run starts node and tsx, and the inbox polls every 2 s: give each flow room.
 const slow = { timeout: 90_000 };
 const wait = { timeout: 30_000 };
 
+let fixture: PeopleServer;
 let vigil: VigilProcess;
-let dir: string;
 let browser: Browser;
 
 beforeAll(async () => {
-  dir = await tempDir("vigil-console-");
-  [vigil, browser] = await Promise.all([
-    startVigil({
-      policy: inject("defaultBundlePath"),
-      args: ["--auth-tokens", await writeTokensFile(dir)],
-    }),
+  [fixture, browser] = await Promise.all([
+    startVigilForPeople(inject("defaultBundlePath")),
     launchChromium(),
   ]);
+  vigil = fixture.vigil;
 });
 
 afterAll(async () => {
   await browser?.close();
-  await vigil?.stop();
-  if (vigil) await removeDir(vigil.dataDir);
-  await removeDir(dir);
+  await fixture?.stop();
 });
 
 // Every page a test opened, with the script errors it raised: a console that throws fails.

@@ -31,9 +31,14 @@ import {
 } from "../../gen/vigil/v1/audit_pb.js";
 import type { RecordRequest } from "../../gen/vigil/v1/policy_service_pb.js";
 import { projectRoot } from "../../server/src/main.js";
-import { clientsFor, people, writeTokensFile } from "../support/approval-fixtures.js";
+import {
+  clientsFor,
+  type PeopleServer,
+  people,
+  startVigilForPeople,
+} from "../support/approval-fixtures.js";
 import { destructiveAgentCommand, offboardedCiJob, ordinaryRead } from "../support/requests.js";
-import { removeDir, startVigil, tempDir, type VigilProcess } from "../support/vigil-process.js";
+import type { VigilProcess } from "../support/vigil-process.js";
 
 /** Format-valid, obviously synthetic credentials, built so no scanner flags this file. */
 const githubToken = `ghp_${"Zq8rT2vX9kLm4nPs7wYb3cHd6fJg1aEuR5tQ".slice(0, 36)}`;
@@ -42,23 +47,18 @@ const modelApiKey = `sk-proj-${"q7Wm2Rt9Xv4Lp8Nz3Kc6Hd1Fb5"}`;
 
 const protocols = ["grpc", "connect"] as const;
 
+let fixture: PeopleServer;
 let vigil: VigilProcess;
-let tokensDir: string;
 const openClients: { close(): void }[] = [];
 
 beforeAll(async () => {
-  tokensDir = await tempDir("vigil-ts-client-");
-  vigil = await startVigil({
-    policy: inject("defaultBundlePath"),
-    args: ["--auth-tokens", await writeTokensFile(tokensDir)],
-  });
+  fixture = await startVigilForPeople(inject("defaultBundlePath"));
+  vigil = fixture.vigil;
 });
 
 afterAll(async () => {
   for (const client of openClients) client.close();
-  await vigil?.stop();
-  if (vigil) await removeDir(vigil.dataDir);
-  await removeDir(tokensDir);
+  await fixture?.stop();
 });
 
 function vigilClient(options: Partial<VigilClientOptions> = {}): VigilClient {

@@ -12,7 +12,7 @@ import {
 } from "../../gen/vigil/v1/policy_service_pb.js";
 import { tokenHash } from "../../server/src/auth/api-tokens.js";
 import { projectRoot } from "../../server/src/main.js";
-import { tempDir } from "./vigil-process.js";
+import { removeDir, startVigil, tempDir, type VigilProcess } from "./vigil-process.js";
 
 /** The reviewers and other token holders of the approval tests, with their tokens. */
 export const people = {
@@ -36,6 +36,36 @@ export async function writeTokensFile(dir: string): Promise<string> {
   );
   await writeFile(path, `${entries.join("\n\n")}\n`);
   return path;
+}
+
+/** A server whose callers authenticate as {@link people}; see {@link startVigilForPeople}. */
+export interface PeopleServer {
+  vigil: VigilProcess;
+  /** A temp directory holding the tokens file, free for the test's own files. */
+  dir: string;
+  /** Stops the server and removes its data and the temp directory. */
+  stop(): Promise<void>;
+}
+
+/** Starts the real server with `policy` and a tokens file for {@link people}. */
+export async function startVigilForPeople(
+  policy: string,
+  args: string[] = [],
+): Promise<PeopleServer> {
+  const dir = await tempDir("vigil-people-");
+  const vigil = await startVigil({
+    policy,
+    args: ["--auth-tokens", await writeTokensFile(dir), ...args],
+  });
+  return {
+    vigil,
+    dir,
+    async stop() {
+      await vigil.stop();
+      await removeDir(vigil.dataDir);
+      await removeDir(dir);
+    },
+  };
 }
 
 /**

@@ -15,7 +15,13 @@ import { watchApproval } from "./approval-commands.js";
 import { approvalLine } from "./approval-format.js";
 import type { Print } from "./audit-output.js";
 import { githubAnnotation, inGithubActions } from "./github-annotations.js";
-import { contentFlags, contentKindFlag, principalKindFlag, resourceFlag } from "./request-flags.js";
+import {
+  contentFlags,
+  contentKindFlag,
+  principalKindFlag,
+  resourceFlag,
+  subjectFlagOptions,
+} from "./request-flags.js";
 import { isUnreachable, policyClient, serverUrl, unreachableExitCode } from "./server-client.js";
 
 /** Exit codes of `vigil authorize`: a CI step branches on them. */
@@ -137,21 +143,14 @@ async function parseRequest(args: string[]) {
   const { values } = parseArgs({
     args,
     options: {
-      server: { type: "string" },
-      principal: { type: "string" },
-      "principal-kind": { type: "string", default: "service" },
+      ...subjectFlagOptions,
       action: { type: "string" },
-      resource: { type: "string" },
-      attr: { type: "string", multiple: true, default: [] },
       secret: { type: "string", multiple: true, default: [] },
-      content: { type: "string" },
-      "content-file": { type: "string" },
       "content-kind": { type: "string", default: "command" },
       approval: { type: "string", default: "" },
       wait: { type: "boolean", default: false },
       timeout: { type: "string", default: "900" },
       "fail-open": { type: "boolean", default: false },
-      json: { type: "boolean", default: false },
     },
   });
   const required = (name: "principal" | "action" | "resource") => {

@@ -10,7 +10,13 @@ import {
 } from "../../../gen/vigil/v1/policy_service_pb.js";
 import { ConfigError, describeError } from "../errors.js";
 import type { Print } from "./audit-output.js";
-import { contentFlags, contentKindFlag, principalKindFlag, resourceFlag } from "./request-flags.js";
+import {
+  contentFlags,
+  contentKindFlag,
+  principalKindFlag,
+  resourceFlag,
+  subjectFlagOptions,
+} from "./request-flags.js";
 import { isUnreachable, policyClient, serverUrl, unreachableExitCode } from "./server-client.js";
 
 /** Usage of `vigil record`. */
@@ -94,20 +100,13 @@ async function parseRequest(args: string[], env: NodeJS.ProcessEnv) {
   const { values } = parseArgs({
     args,
     options: {
-      server: { type: "string" },
-      principal: { type: "string" },
-      "principal-kind": { type: "string", default: "service" },
+      ...subjectFlagOptions,
       kind: { type: "string" },
       session: { type: "string", default: "" },
       action: { type: "string", default: "" },
-      resource: { type: "string" },
-      attr: { type: "string", multiple: true, default: [] },
       decision: { type: "string", default: "" },
-      content: { type: "string" },
-      "content-file": { type: "string" },
       "content-kind": { type: "string" },
       "scrub-env": { type: "string", multiple: true, default: [] },
-      json: { type: "boolean", default: false },
     },
   });
   if (!values.principal) throw new ConfigError("--principal is required");

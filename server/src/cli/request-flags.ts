@@ -2,6 +2,18 @@ import { readFile } from "node:fs/promises";
 import { ContentKind, PrincipalKind } from "../../../gen/vigil/v1/common_pb.js";
 import { ConfigError, describeError } from "../errors.js";
 
+/** The flags naming who acts, on what, with which content: shared by authorize and record. */
+export const subjectFlagOptions = {
+  server: { type: "string" },
+  principal: { type: "string" },
+  "principal-kind": { type: "string", default: "service" },
+  resource: { type: "string" },
+  attr: { type: "string", multiple: true, default: [] as string[] },
+  content: { type: "string" },
+  "content-file": { type: "string" },
+  json: { type: "boolean", default: false },
+} as const;
+
 /** `--principal-kind`: user, service, ci_job or agent. */
 export function principalKindFlag(value: string): PrincipalKind {
   const kind = PrincipalKind[value.toUpperCase() as keyof typeof PrincipalKind];
