@@ -19,7 +19,7 @@ Commands:
                     exits 0 approved, 1 denied/expired/consumed (--timeout SECONDS)
 
 Every command takes --server URL (default: VIGIL_SERVER, then http://127.0.0.1:8444) and
---json; deciding needs an API token in VIGIL_TOKEN. Exit codes: 0 ok, 1 failure or refused,
+--json; deciding needs an API token (--token-file FILE, --token TOKEN or VIGIL_TOKEN). Exit codes: 0 ok, 1 failure or refused,
 2 bad flags, 3 server unreachable.
 `;
 

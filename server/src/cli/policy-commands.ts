@@ -56,6 +56,8 @@ export async function runPolicyCommand(
   const defaults = projectDefaults();
   // Like `vigil serve`: --opa, then VIGIL_OPA, then the project-local pinned opa.
   const paths = { policyDir: defaults.policyDir, opaPath: env.VIGIL_OPA || defaults.opaPath };
+  // replay has its own, longer help; the other subcommands share the summary.
+  if (sub !== "replay" && rest.includes("--help")) return print(policyUsage, 0);
   if (sub === "build") return build(rest, print, paths);
   if (sub === "test") return test(rest, paths);
   if (sub === "eval") return evaluate(rest, print, paths);
