@@ -65,7 +65,7 @@ describe("Python client (clients/python)", () => {
     expect(res.stdout).toMatch(/^ok {3}deny: .*\('offboarded_identity',\)/m);
     expect(res.stdout).toMatch(/^ok {3}allow: /m);
     expect(res.stdout).toMatch(/^ok {3}redact: .*secret\.github-pat.*\[REDACTED:github-pat\]/m);
-    expect(res.stdout).toMatch(/^ok {3}fail closed: .*'vigil_unavailable'.*Connection refused/m);
+    expect(res.stdout).toMatch(/^ok {3}fail closed: .*'vigil_no_answer'.*Connection refused/m);
     expect(res.stdout).toMatch(/^smoke: 5 passed, 0 failed$/m);
     expect(res.stdout).not.toMatch(/ghp_[A-Za-z0-9]{36}/);
     const recordId = /^ok {3}record: .*record ([0-9a-f-]{36}) in session /m.exec(res.stdout)?.[1];

@@ -51,9 +51,14 @@ def test_denies_when_vigil_gave_no_answer() -> None:
 
 
 def test_fail_open_allows_only_when_vigil_gave_no_answer() -> None:
-    for code in (Code.UNAVAILABLE, Code.DEADLINE_EXCEEDED, Code.INTERNAL, None):
+    for code in (Code.UNAVAILABLE, Code.DEADLINE_EXCEEDED, None):
         d = Decision.from_error(VigilError("down", code=code), fail_open=True)
         assert (d.allowed, d.reason_codes) == (True, (FAIL_OPEN_REASON,)), code
-    for code in (Code.INVALID_ARGUMENT, Code.UNAUTHENTICATED, Code.PERMISSION_DENIED):
+    for code in (
+        Code.INVALID_ARGUMENT,
+        Code.UNAUTHENTICATED,
+        Code.PERMISSION_DENIED,
+        Code.INTERNAL,
+    ):
         d = Decision.from_error(VigilError("refused", code=code), fail_open=True)
         assert (d.denied, d.reason_codes) == (True, (REFUSED_REASON,)), code

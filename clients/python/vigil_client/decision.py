@@ -12,11 +12,11 @@ from vigil.v1.policy_service_pb import AuthorizeResponse
 from .errors import VigilError
 
 #: Reason code of the deny a client answers when Vigil gave no answer (down, too slow, broken).
-UNAVAILABLE_REASON = "vigil_unavailable"
+UNAVAILABLE_REASON = "vigil_no_answer"
 #: Reason code of the deny a client answers when Vigil refused the request (e.g. invalid).
 REFUSED_REASON = "vigil_refused"
 #: Reason code of the allow a fail-open client answers when Vigil gave no answer.
-FAIL_OPEN_REASON = "vigil_unavailable_fail_open"
+FAIL_OPEN_REASON = "vigil_no_answer_fail_open"
 
 
 @dataclass(frozen=True)
@@ -82,10 +82,11 @@ class Decision:
     def from_error(cls, error: VigilError, *, fail_open: bool = False) -> Decision:
         """The decision to act on when Vigil gave none: a deny carrying the error.
 
-        The reason code is ``vigil_unavailable`` when Vigil could not answer at all
-        (``error.unavailable``) and ``vigil_refused`` when it refused the request (invalid,
-        unauthenticated, ...). With ``fail_open``, the first case is an allow instead (reason
-        ``vigil_unavailable_fail_open``); a refusal is always a deny.
+        The reason code is ``vigil_no_answer`` (as in the Go and TypeScript clients) when
+        Vigil could not answer at all (``error.unavailable``) and ``vigil_refused`` when it
+        refused the request (invalid, unauthenticated, an error while deciding, ...). With
+        ``fail_open``, the first case is an allow instead (reason ``vigil_no_answer_fail_open``);
+        a refusal is always a deny.
         """
         if not error.unavailable:
             reason = Reason(code=REFUSED_REASON, message=f"Vigil refused the request ({error})")

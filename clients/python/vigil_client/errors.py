@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from connectrpc.code import Code
 
-# Codes that mean Vigil could not give an answer (down, overloaded, too slow, broken), as
-# opposed to an answer that refuses the request (bad input, unauthenticated caller, ...).
-# Only these may be turned into an allow by a client that opted into fail-open.
-_UNAVAILABLE_CODES = frozenset(
-    {Code.UNAVAILABLE, Code.DEADLINE_EXCEEDED, Code.INTERNAL, Code.UNKNOWN}
-)
+# Codes that mean Vigil could not give an answer (down, overloaded, too slow), as opposed to
+# an answer that refuses the request (bad input, unauthenticated caller, an internal error
+# while deciding, ...). Only these may be turned into an allow by a client that opted into
+# fail-open; the Go and TypeScript clients draw the same line.
+_UNAVAILABLE_CODES = frozenset({Code.UNAVAILABLE, Code.DEADLINE_EXCEEDED})
 
 
 class VigilError(Exception):
@@ -31,7 +30,7 @@ class VigilError(Exception):
 
     @property
     def unavailable(self) -> bool:
-        """True when Vigil gave no answer at all (unreachable, timed out, internal failure).
+        """True when Vigil gave no answer at all (unreachable, timed out, or a transport failure).
 
         A fail-open client allows only in this case; a refusal such as ``INVALID_ARGUMENT``
         or ``UNAUTHENTICATED`` is always a deny.
