@@ -10,7 +10,7 @@ import { openApprovalDesk } from "./approvals/approval-desk.js";
 import { startApprovalWebhooks } from "./approvals/approval-webhooks.js";
 import { openAuditTrail } from "./audit/audit-trail.js";
 import { loadApiTokens } from "./auth/api-tokens.js";
-import { type ConfigDefaults, loadServerConfig } from "./config/server-config.js";
+import { type ConfigDefaults, isLoopback, loadServerConfig } from "./config/server-config.js";
 import { describeError } from "./errors.js";
 import { createForwardAuthRoute } from "./forward-auth/forward-auth-route.js";
 import { createHealthStatuses } from "./health/health-statuses.js";
@@ -175,6 +175,14 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<voi
         : []),
     ],
   });
+  if (!tokens) {
+    logger.warn(
+      { host: config.host },
+      isLoopback(config.host)
+        ? "no caller authentication configured (--auth-tokens): every caller is anonymous, so Vigil listens on loopback only"
+        : "no caller authentication configured and --allow-unauthenticated is set: anyone who can reach this address is an anonymous caller",
+    );
+  }
   const address = await server.listen(config.host, config.port);
   logger.info(
     {

@@ -12,6 +12,7 @@ import { PolicyAdminService } from "../../gen/vigil/v1/policy_admin_pb.js";
 import { PolicyService, RecordEventKind } from "../../gen/vigil/v1/policy_service_pb.js";
 import { openLmdbAuditStore } from "../../server/src/audit/lmdb-audit-store.js";
 import { offboardedCiJob, ordinaryRead } from "../support/requests.js";
+import { runVigilCli } from "../support/vigil-cli.js";
 import { removeDir, startVigil, tempDir, type VigilProcess } from "../support/vigil-process.js";
 
 const started: VigilProcess[] = [];
@@ -277,6 +278,37 @@ describe("reflection", () => {
         "vigil.v1.PolicyAdminService",
         "grpc.health.v1.Health",
       ]),
+    );
+  });
+});
+
+describe("secure defaults", () => {
+  it("refuses to listen beyond loopback with no caller authentication, and says why", async () => {
+    const dataDir = await tempDir("vigil-exposed-");
+    dirs.push(dataDir);
+    const result = await runVigilCli([
+      "serve",
+      "--listen",
+      "0.0.0.0:0",
+      "--data-dir",
+      dataDir,
+      "--policy",
+      inject("defaultBundlePath"),
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("refusing to listen on 0.0.0.0 without caller authentication");
+  });
+
+  it("warns at start that every caller is anonymous when no authentication is configured", async () => {
+    const vigil = await start({ policy: inject("defaultBundlePath") });
+    expect(vigil.logs()).toContainEqual(
+      expect.objectContaining({
+        level: 40,
+        host: "127.0.0.1",
+        msg: expect.stringContaining(
+          "every caller is anonymous, so Vigil listens on loopback only",
+        ),
+      }),
     );
   });
 });

@@ -40,6 +40,7 @@ describe("loadServerConfig", () => {
       maxMessageBytes: 4194304,
       shutdownGraceMs: 10000,
       logLevel: "info",
+      allowUnauthenticated: false,
       policyLoading: {
         watch: true,
         pollMs: 30000,
@@ -131,6 +132,7 @@ describe("loadServerConfig", () => {
       maxMessageBytes: 65536,
       shutdownGraceMs: 250,
       logLevel: "debug",
+      allowUnauthenticated: false,
       policyLoading: {
         watch: false,
         pollMs: 5000,
@@ -223,6 +225,23 @@ describe("loadServerConfig", () => {
       "/var/lib/vigil",
       "warn",
     ]);
+  });
+
+  it("refuses a non-loopback address without caller authentication unless told to allow it", () => {
+    expect(configError(["--listen", "0.0.0.0:8444"]).message).toBe(
+      "refusing to listen on 0.0.0.0 without caller authentication: every caller on the network would be anonymous. Configure --auth-tokens, listen on 127.0.0.1, or pass --allow-unauthenticated true",
+    );
+    expect(configError(["--listen", "[2001:db8::1]:8444"]).message).toContain(
+      "refusing to listen on 2001:db8::1",
+    );
+    expect(load(["--listen", "0.0.0.0:8444", "--allow-unauthenticated", "true"])).toMatchObject({
+      host: "0.0.0.0",
+      allowUnauthenticated: true,
+    });
+    expect(load(["--listen", "0.0.0.0:8444", "--auth-tokens", "tokens.toml"]).host).toBe("0.0.0.0");
+    for (const host of ["127.0.0.1", "127.1.2.3", "[::1]", "localhost", "[::ffff:127.0.0.1]"]) {
+      expect(load(["--listen", `${host}:8444`]).port, host).toBe(8444);
+    }
   });
 
   it("treats an empty variable as unset", () => {

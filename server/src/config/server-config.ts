@@ -40,6 +40,11 @@ export interface ServerConfig {
   shutdownGraceMs: number;
   /** pino level. Default `info`. */
   logLevel: string;
+  /**
+   * Serve anonymous callers on a non-loopback address. Default false: without caller
+   * authentication Vigil only listens on loopback, and refuses to start otherwise.
+   */
+  allowUnauthenticated: boolean;
 }
 
 /** Reloading and verifying bundles. */
@@ -102,6 +107,7 @@ const flagSpec = {
   "max-message-bytes": { type: "string" },
   "shutdown-grace-ms": { type: "string" },
   "log-level": { type: "string" },
+  "allow-unauthenticated": { type: "string" },
   "policy-watch": { type: "string" },
   "policy-poll-ms": { type: "string" },
   "policy-token": { type: "string" },
@@ -134,6 +140,8 @@ Flags (each also read from the VIGIL_* variable shown):
   --max-message-bytes N      largest request message (VIGIL_MAX_MESSAGE_BYTES, default 4194304)
   --shutdown-grace-ms N      drain time on SIGTERM/SIGINT (VIGIL_SHUTDOWN_GRACE_MS, default 10000)
   --log-level LEVEL          trace|debug|info|warn|error (VIGIL_LOG_LEVEL, default info)
+  --allow-unauthenticated BOOL  listen on a non-loopback address with no caller authentication
+                             configured (VIGIL_ALLOW_UNAUTHENTICATED, default false: refused)
 
 Policy loading:
   --policy-watch BOOL        recompile a directory / reload a file on change (VIGIL_POLICY_WATCH, default true)
@@ -195,12 +203,23 @@ export function loadServerConfig(
     throw new ConfigError("--tls-cert and --tls-key must be given together");
   }
   const dataDir = resolve(cwd, pick("data-dir", "VIGIL_DATA_DIR") ?? "data");
+  const approvals = parseApprovalConfig(pick, cwd);
+  const allowUnauthenticated = bool(
+    "--allow-unauthenticated",
+    pick("allow-unauthenticated", "VIGIL_ALLOW_UNAUTHENTICATED") ?? "false",
+  );
+  if (approvals.tokensFile === undefined && !isLoopback(host) && !allowUnauthenticated) {
+    throw new ConfigError(
+      `refusing to listen on ${host} without caller authentication: every caller on the network would be anonymous. Configure --auth-tokens, listen on 127.0.0.1, or pass --allow-unauthenticated true`,
+    );
+  }
   return {
     host,
     port,
     dataDir,
+    allowUnauthenticated,
     audit: parseAuditConfig(pick, dataDir, cwd),
-    approvals: parseApprovalConfig(pick, cwd),
+    approvals,
     policy: policyLocation(pick("policy", "VIGIL_POLICY") ?? defaults.policyDir, cwd),
     policyLoading: {
       watch: bool("--policy-watch", pick("policy-watch", "VIGIL_POLICY_WATCH") ?? "true"),
@@ -281,6 +300,14 @@ export function parseListen(value: string): { host: string; port: number } {
 }
 
 const mib = 1024 * 1024;
+
+/** Whether only this machine can reach `host`: 127.0.0.0/8, ::1 (also IPv4-mapped) or localhost. */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase();
+  return (
+    h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h) || /^::ffff:127\./.test(h)
+  );
+}
 
 /** A URL stays as given; a path resolves against the working directory. */
 function policyLocation(value: string, cwd: string): string {
