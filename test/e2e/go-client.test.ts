@@ -147,4 +147,15 @@ describe("the Go client (clients/go)", () => {
     expect(down.stdout).toMatch(/^ok {3}grpc +unreachable server fails closed: /m);
     expect(down.stdout).toContain("vigil-smoke: 4 check(s) failed");
   });
+
+  it("passes go vet and its own unit tests (fail closed, README example)", {
+    timeout: buildTimeoutMs,
+  }, async () => {
+    const env = { GOFLAGS: `${process.env.GOFLAGS ?? ""} -buildvcs=false`.trim() };
+    const vet = await run("go", ["vet", "./clients/go/...", "./gen/go/..."], { env });
+    expect(vet.code, vet.stderr).toBe(0);
+    const test = await run("go", ["test", "./clients/go/..."], { env });
+    expect(test.code, `${test.stdout}${test.stderr}`).toBe(0);
+    expect(test.stdout).toMatch(/^ok\s+github\.com\/vigil-dev\/vigil\/clients\/go\s/m);
+  });
 });
