@@ -24,6 +24,7 @@ const commands = [
   ["audit", "verify"],
   ["audit", "checkpoints"],
   ["audit", "replay"],
+  ["proxy"],
 ];
 
 afterEach(() => {

@@ -7,6 +7,7 @@ import type { Print } from "./audit-output.js";
 import { runAuthorize } from "./authorize-command.js";
 import { takeCredentialFlags } from "./credential-flags.js";
 import { runPolicyCommand } from "./policy-commands.js";
+import { runProxy } from "./proxy-command.js";
 import { runRecord } from "./record-command.js";
 import { runRedact, runScan } from "./redact-commands.js";
 import { runTokenCommand } from "./token-command.js";
@@ -26,6 +27,7 @@ Commands:
   scan           report what would be masked in files (text, json or SARIF)
   record         append an event (a command, its output, a prompt) to the audit trail
   audit          query, export, replay and verify the audit trail (vigil audit --help)
+  proxy          an enforcing reverse proxy in front of an LLM API (vigil proxy --help)
 
 The server comes from --server or VIGIL_SERVER (default http://127.0.0.1:8444); an API token
 from --token-file FILE, --token TOKEN or VIGIL_TOKEN (a --token flag shows in ps: prefer the
@@ -45,6 +47,7 @@ const clientCommands: Record<string, ClientCommand> = {
   audit: runAuditCommand,
   authorize: runAuthorize,
   approvals: runApprovalsCommand,
+  proxy: runProxy,
 };
 
 /** Exit codes shared by every subcommand. */
