@@ -4,6 +4,7 @@ import {
   type LlmApi,
   objectsOf,
   type PromptPiece,
+  requireModelAndMessages,
   type StreamPart,
 } from "./llm-api.js";
 import { BadRequestError } from "./proxy-errors.js";
@@ -159,11 +160,8 @@ export const anthropicApi: LlmApi = {
   name: "anthropic",
   path: "/v1/messages",
   summarize(body) {
-    if (typeof body.model !== "string" || body.model === "") {
-      throw new BadRequestError('"model" must be a non-empty string');
-    }
-    if (!Array.isArray(body.messages)) throw new BadRequestError('"messages" must be an array');
-    return { model: body.model, stream: body.stream === true, prompt: anthropicPrompt(body) };
+    const model = requireModelAndMessages(body);
+    return { model, stream: body.stream === true, prompt: anthropicPrompt(body) };
   },
   credentialHeaders: (key) => ({ "x-api-key": key }),
   errorBody: (error) => ({

@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { type Content, ContentKind } from "../../../gen/vigil/v1/common_pb.js";
 import { RedactRequestSchema } from "../../../gen/vigil/v1/policy_service_pb.js";
-import type { ExchangeSubject } from "./exchange-subject.js";
+import { type ExchangeSubject, maskingFields } from "./exchange-subject.js";
 import {
   BodyTooLargeError,
   CallerClosedError,
@@ -38,11 +38,7 @@ export async function maskContent(
   const request = create(RedactRequestSchema, {
     content,
     profile,
-    registeredSecrets: subject.registeredSecrets,
-    principal: subject.principal,
-    action: subject.action,
-    resource: subject.resource,
-    sessionId: subject.sessionId,
+    ...maskingFields(subject),
     requestId: subject.requestId,
   });
   let res: Awaited<ReturnType<VigilClients["policy"]["redact"]>>;

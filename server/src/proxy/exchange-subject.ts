@@ -64,6 +64,12 @@ export function exchangeSubject(parts: SubjectParts): ExchangeSubject {
   };
 }
 
+/** The fields every Redact and RedactStream call of the exchange carries. */
+export function maskingFields(subject: ExchangeSubject) {
+  const { registeredSecrets, principal, action, resource, sessionId } = subject;
+  return { registeredSecrets, principal, action, resource, sessionId };
+}
+
 /**
  * The Authorize request for an exchange: each piece of prompt text as PROMPT content named by
  * where it sits (`messages[2].content`), and the API and stream flag as context.

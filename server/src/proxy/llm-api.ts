@@ -1,4 +1,4 @@
-import type { ProxyError } from "./proxy-errors.js";
+import { BadRequestError, type ProxyError } from "./proxy-errors.js";
 import type { SseEvent } from "./server-sent-events.js";
 
 /** The request dialects the proxy speaks. */
@@ -59,6 +59,15 @@ export interface LlmApi {
 }
 
 /** A JSON object (not an array, not null), or undefined. */
+/** The model and messages every chat request names; a 400 when either is missing. */
+export function requireModelAndMessages(body: Record<string, unknown>): string {
+  if (typeof body.model !== "string" || body.model === "") {
+    throw new BadRequestError('"model" must be a non-empty string');
+  }
+  if (!Array.isArray(body.messages)) throw new BadRequestError('"messages" must be an array');
+  return body.model;
+}
+
 export function asObject(value: unknown): Record<string, unknown> | undefined {
   return typeof value === "object" && value !== null && !Array.isArray(value)
     ? (value as Record<string, unknown>)

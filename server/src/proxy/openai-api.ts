@@ -4,6 +4,7 @@ import {
   type LlmApi,
   objectsOf,
   type PromptPiece,
+  requireModelAndMessages,
   type StreamPart,
 } from "./llm-api.js";
 import { BadRequestError, type ProxyError } from "./proxy-errors.js";
@@ -150,16 +151,13 @@ export const openAiApi: LlmApi = {
   name: "openai",
   path: "/v1/chat/completions",
   summarize(body) {
-    if (typeof body.model !== "string" || body.model === "") {
-      throw new BadRequestError('"model" must be a non-empty string');
-    }
-    if (!Array.isArray(body.messages)) throw new BadRequestError('"messages" must be an array');
+    const model = requireModelAndMessages(body);
     if (body.logprobs === true || (body.top_logprobs ?? null) !== null) {
       throw new BadRequestError(
         "log-probabilities are not relayed: they list the raw tokens, which cannot be masked",
       );
     }
-    return { model: body.model, stream: body.stream === true, prompt: openAiPrompt(body) };
+    return { model, stream: body.stream === true, prompt: openAiPrompt(body) };
   },
   credentialHeaders: (key) => ({ authorization: `Bearer ${key}` }),
   errorBody: (error: ProxyError) => ({

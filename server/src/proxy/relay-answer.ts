@@ -2,7 +2,7 @@ import type { ServerResponse } from "node:http";
 import { ContentKind } from "../../../gen/vigil/v1/common_pb.js";
 import { maskContent } from "./exchange-masking.js";
 import type { RecordedSide } from "./exchange-recorder.js";
-import type { ExchangeSubject } from "./exchange-subject.js";
+import { type ExchangeSubject, maskingFields } from "./exchange-subject.js";
 import { type MaskAnswer, relayJsonAnswer } from "./json-answer.js";
 import type { LlmApi } from "./llm-api.js";
 import { openRedactChannel } from "./redact-channel.js";
@@ -59,11 +59,7 @@ export function relayAnswer(options: RelayAnswerOptions): Promise<RecordedSide> 
         start: {
           kind: ContentKind.COMPLETION,
           profile,
-          registeredSecrets: subject.registeredSecrets,
-          principal: subject.principal,
-          action: subject.action,
-          resource: subject.resource,
-          sessionId: subject.sessionId,
+          ...maskingFields(subject),
         },
         signal: AbortSignal.any([signal, stop]),
         onText,
