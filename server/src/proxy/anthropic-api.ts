@@ -7,7 +7,6 @@ import {
   requireModelAndMessages,
   type StreamPart,
 } from "./llm-api.js";
-import { BadRequestError } from "./proxy-errors.js";
 import { type SseEvent, SseFormatError } from "./server-sent-events.js";
 
 const errorTypes: Record<number, string> = {
