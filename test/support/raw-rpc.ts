@@ -60,7 +60,10 @@ export function createRawRpc(baseUrl: string) {
   let session: http2.ClientHttp2Session | undefined;
   const h2 = () => {
     if (!session || session.closed || session.destroyed) {
-      session = http2.connect(baseUrl);
+      // Node's HTTP/2 client counts a request body still being written against its session
+      // memory (10 MB by default) and then refuses its own new streams with
+      // ENHANCE_YOUR_CALM: room for the multi-megabyte bodies the fuzzer sends.
+      session = http2.connect(baseUrl, { maxSessionMemory: 1024 });
       session.on("error", () => {});
     }
     return session;
