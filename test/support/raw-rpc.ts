@@ -58,13 +58,22 @@ const grpcCodeNames = [
  */
 export function createRawRpc(baseUrl: string) {
   let session: http2.ClientHttp2Session | undefined;
+  let lastSessionEvent: string | undefined;
   const h2 = () => {
     if (!session || session.closed || session.destroyed) {
       // Node's HTTP/2 client counts a request body still being written against its session
       // memory (10 MB by default) and then refuses its own new streams with
       // ENHANCE_YOUR_CALM: room for the multi-megabyte bodies the fuzzer sends.
       session = http2.connect(baseUrl, { maxSessionMemory: 1024 });
-      session.on("error", () => {});
+      session.on("error", (error) => {
+        lastSessionEvent = `session error: ${error.message}`;
+      });
+      session.on("goaway", (code, lastStreamId) => {
+        lastSessionEvent = `goaway code ${code} after stream ${lastStreamId}`;
+      });
+      session.on("close", () => {
+        lastSessionEvent ??= "session closed";
+      });
     }
     return session;
   };
@@ -96,7 +105,13 @@ export function createRawRpc(baseUrl: string) {
       contentType: string,
       timeoutMs = 10_000,
     ): Promise<RawAnswer> {
-      if (protocol === "grpc") return grpcCall(h2(), path, body, contentType, timeoutMs);
+      if (protocol === "grpc") {
+        const answer = await grpcCall(h2(), path, body, contentType, timeoutMs);
+        // A stream reset by its session's end says why the session ended.
+        return answer.code.startsWith("reset_") && lastSessionEvent
+          ? { ...answer, message: lastSessionEvent }
+          : answer;
+      }
       const res = await viaFetch(path, contentType, body, timeoutMs);
       if (protocol === "grpc-web") {
         const trailer = trailerFields(res.bytes);
@@ -141,9 +156,11 @@ function grpcCall(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      // As a gRPC client does: once the status is in, the call is over, even if the server
-      // answered before reading the whole request; stop sending.
-      if (!stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
+      // As a gRPC client does: once the status is in, the call is over. Only a request still
+      // being sent (the server answered before reading it all) is cancelled: resetting every
+      // stream would trip the server's rapid-reset protection (CVE-2023-44487), which ends the
+      // connection with GOAWAY(INTERNAL_ERROR).
+      if (!stream.closed && !stream.writableFinished) stream.close(http2.constants.NGHTTP2_CANCEL);
       answer instanceof Error ? reject(answer) : resolve(answer);
     };
     const timer = setTimeout(

@@ -17,10 +17,8 @@ import {
 import { destructiveAgentCommand, offboardedCiJob, ordinaryRead } from "../support/requests.js";
 import { removeDir, startVigil, type VigilProcess } from "../support/vigil-process.js";
 
-// `npm run fuzz`: 10,000 inputs by default (about 40 s); VIGIL_FUZZ_RUNS for a longer run,
-// VIGIL_FUZZ_SEED to replay a failure, VIGIL_FUZZ_EXAMPLES=1 to print suspicious inputs. Not yet
-// part of `npm test`: about once in 20,000 inputs a gRPC stream is reset with INTERNAL_ERROR
-// before any answer (issue 8).
+// 10,000 inputs in `npm test` (about 40 s); `VIGIL_FUZZ_RUNS=200000 npm run fuzz` for a long
+// run, VIGIL_FUZZ_SEED to replay a failure, VIGIL_FUZZ_EXAMPLES=1 to print suspicious inputs.
 const runs = Number(process.env.VIGIL_FUZZ_RUNS ?? 10_000);
 // Memory is compared with what it was after this many inputs (caches and pools filled).
 const warmUp = Math.min(1_000, Math.max(1, Math.floor(runs / 10)));
