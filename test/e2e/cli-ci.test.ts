@@ -6,9 +6,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { AuditService } from "../../gen/vigil/v1/audit_pb.js";
 import { authorizeExitCodes } from "../../server/src/cli/authorize-command.js";
 import { type PeopleServer, people, startVigilForPeople } from "../support/approval-fixtures.js";
-import { freePort } from "../support/nginx.js";
 import { runVigilCli } from "../support/vigil-cli.js";
-import type { VigilProcess } from "../support/vigil-process.js";
+import { freePort, type VigilProcess } from "../support/vigil-process.js";
 
 // Each CLI run starts node and tsx (about 2 s); independent runs go in parallel.
 const slow = { timeout: 90_000 };

@@ -8,9 +8,15 @@ import { Verdict } from "../../gen/vigil/v1/approval_pb.js";
 import { AuditService } from "../../gen/vigil/v1/audit_pb.js";
 import { tokenHash } from "../../server/src/auth/api-tokens.js";
 import { clientsFor, people, writeTokensFile } from "../support/approval-fixtures.js";
-import { freePort, type NginxProcess, startNginx } from "../support/nginx.js";
+import { type NginxProcess, startNginx } from "../support/nginx.js";
 import { readmeConfig } from "../support/readme-snippets.js";
-import { removeDir, startVigil, tempDir, type VigilProcess } from "../support/vigil-process.js";
+import {
+  freePort,
+  removeDir,
+  startVigil,
+  tempDir,
+  type VigilProcess,
+} from "../support/vigil-process.js";
 
 // The gateway's own Vigil token: audit records name nginx as the caller.
 const gateway = { id: "nginx-gateway", token: "vgl_test_nginx_gateway_4f1e" };

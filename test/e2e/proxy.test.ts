@@ -13,7 +13,13 @@ import { AuditRecordKind, AuditService } from "../../gen/vigil/v1/audit_pb.js";
 import { RecordEventKind } from "../../gen/vigil/v1/policy_service_pb.js";
 import { tokenHash } from "../../server/src/auth/api-tokens.js";
 import { projectRoot } from "../../server/src/main.js";
-import { removeDir, startVigil, tempDir, type VigilProcess } from "../support/vigil-process.js";
+import {
+  freePort,
+  removeDir,
+  startVigil,
+  tempDir,
+  type VigilProcess,
+} from "../support/vigil-process.js";
 
 /** Format-valid, obviously synthetic credentials, built so no scanner flags this file. */
 const githubToken = `ghp_${"Zq8rT2vX9kLm4nPs7wYb3cHd6fJg1aEuR5tQ".slice(0, 36)}`;
@@ -247,14 +253,6 @@ afterAll(async () => {
   if (vigil) await removeDir(vigil.dataDir);
   await removeDir(dir);
 });
-
-async function freePort(): Promise<number> {
-  const server = http.createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** POSTs a body to a proxy; resolves with the status, headers and raw body bytes as text. */
 async function post(

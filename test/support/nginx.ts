@@ -11,18 +11,6 @@ export interface NginxProcess {
   errorLog(): Promise<string>;
 }
 
-/** A free loopback port (closed again, so nginx can bind it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /**
  * Starts Debian's nginx (installed by `scripts/setup-debian.sh`) in the foreground with `http`
  * as the body of its `http {}` block, everything it writes kept in `dir`, and waits until every

@@ -68,15 +68,19 @@ export function createRoutes(deps: RouteDeps): (router: ConnectRouter) => void {
     ],
     services: advertised,
   });
+  // Built once: the server's router and the in-process one (`in-process-authorize.ts`)
+  // register the same service instances.
+  const policy = createPolicyService(deps);
+  const policyAdmin = createPolicyAdminService({ engine: deps.engine, ...deps.policyAdmin });
+  const audit = createAuditService(deps);
+  const approvals = createApprovalService(deps);
+  const health = createHealthService(deps.health);
   return (router) => {
-    router.service(PolicyService, createPolicyService(deps));
-    router.service(
-      PolicyAdminService,
-      createPolicyAdminService({ engine: deps.engine, ...deps.policyAdmin }),
-    );
-    router.service(AuditService, createAuditService(deps));
-    router.service(ApprovalService, createApprovalService(deps));
-    router.service(Health, createHealthService(deps.health));
+    router.service(PolicyService, policy);
+    router.service(PolicyAdminService, policyAdmin);
+    router.service(AuditService, audit);
+    router.service(ApprovalService, approvals);
+    router.service(Health, health);
     router.service(ReflectionV1, reflection.v1);
     router.service(ReflectionV1alpha, reflection.v1alpha);
   };
