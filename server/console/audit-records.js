@@ -12,6 +12,8 @@ export function outcome(r) {
       return `approval ${r.attributes?.event ?? ""}`.trim();
     case "AUDIT_RECORD_KIND_REDACTION":
       return `${(r.findings ?? []).length} finding${(r.findings ?? []).length === 1 ? "" : "s"}`;
+    case "AUDIT_RECORD_KIND_ACCESS":
+      return `refused: ${(r.reasons ?? [])[0]?.code ?? ""}`;
     default:
       return r.attributes?.event ?? "";
   }

@@ -4,7 +4,7 @@ import { outcome, pagedRecords } from "./audit-records.js";
 import { enumLabel, h, link, resourceLabel, timeExact } from "./dom.js";
 import { verifyPanel } from "./verify-panel.js";
 
-const kinds = ["DECISION", "REDACTION", "EVENT", "APPROVAL", "ADMIN"];
+const kinds = ["DECISION", "REDACTION", "EVENT", "APPROVAL", "ADMIN", "ACCESS"];
 const decisions = ["ALLOW", "DENY", "REQUIRE_APPROVAL"];
 const pageSize = 100;
 

@@ -182,3 +182,45 @@ export class RedactionBlockedError extends VigilError {
     );
   }
 }
+
+/** What {@link LimitExceededError} says about the limit a call went over. */
+export interface LimitBreach {
+  /** Short name, also the `limit` label of `vigil_limit_refusals_total`, e.g. `json_depth`. */
+  limit: string;
+  /** What went over, e.g. `resource.attributes` or `this call`. */
+  subject: string;
+  /** The limit as an operator knows it, e.g. `per-caller concurrency limit`. */
+  description: string;
+  /** Its configured value, with the unit, e.g. `64 calls in flight`. */
+  value: string;
+  /** The server flag that sets it. */
+  flag: string;
+  /** What the caller can do, e.g. `retry in 200 ms`. */
+  advice?: string;
+}
+
+/**
+ * A call went over one of the server's request limits (`config/limit-config.ts`): too many calls
+ * in flight, started too fast, or JSON nested too deep. The message names the limit, its value
+ * and the flag that sets it, so a caller can tell it from a policy decision.
+ */
+export class LimitExceededError extends VigilError {
+  override name = "LimitExceededError";
+  readonly limit: string;
+  constructor(breach: LimitBreach) {
+    super(
+      `${breach.subject} is over the ${breach.description} of ${breach.value} (server flag ${breach.flag})${breach.advice ? `; ${breach.advice}` : ""}`,
+    );
+    this.limit = breach.limit;
+  }
+}
+
+/** A unary call ran past the server's deadline; its answer was abandoned. */
+export class CallDeadlineError extends VigilError {
+  override name = "CallDeadlineError";
+  constructor(readonly timeoutMs: number) {
+    super(
+      `the call did not finish within the server's request deadline of ${timeoutMs} ms (server flag --request-timeout-ms)`,
+    );
+  }
+}

@@ -9,7 +9,12 @@ import { PolicyService } from "../../gen/vigil/v1/policy_service_pb.js";
 import { openApprovalDesk } from "./approvals/approval-desk.js";
 import { startApprovalWebhooks } from "./approvals/approval-webhooks.js";
 import { openAuditTrail } from "./audit/audit-trail.js";
-import { loadApiTokens } from "./auth/api-tokens.js";
+import { createCallerAuthenticator } from "./auth/caller-authenticator.js";
+import { createCertificateAuthenticator } from "./auth/certificate-authenticator.js";
+import { createJwtAuthenticator } from "./auth/jwt-authenticator.js";
+import { loadRoleBindings } from "./auth/role-bindings.js";
+import { createTokenAuthenticator } from "./auth/token-authenticator.js";
+import { authConfigured } from "./config/auth-config.js";
 import { type ConfigDefaults, isLoopback, loadServerConfig } from "./config/server-config.js";
 import { describeError } from "./errors.js";
 import { createForwardAuthRoute } from "./forward-auth/forward-auth-route.js";
@@ -24,9 +29,13 @@ import { createPolicyWorkerPool } from "./policy/policy-worker-pool.js";
 import { createContentRedactor } from "./redact/content-redactor.js";
 import { loadCustomRules } from "./redact/custom-rules-files.js";
 import { loadFingerprintKey } from "./redact/fingerprint-key.js";
-import { createAuthenticationInterceptor } from "./rpc/authentication.js";
+import { createAccessControlInterceptor } from "./rpc/access-control.js";
+import { createCallDeadlineInterceptor } from "./rpc/call-deadline.js";
+import { createCallLimitsInterceptor } from "./rpc/call-limits.js";
 import { createErrorMappingInterceptor } from "./rpc/error-mapping.js";
 import { createInProcessAuthorize } from "./rpc/in-process-authorize.js";
+import { createLoadSheddingInterceptor } from "./rpc/load-shedding.js";
+import { createMessageDepthInterceptor } from "./rpc/message-depth.js";
 import { createRoutes } from "./rpc/routes.js";
 import { createConsoleRoute } from "./server/console-route.js";
 import { createMetricsRoute } from "./server/metrics-route.js";
@@ -57,11 +66,30 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<voi
     logger.error({ err: describeError(reason) }, "unhandled rejection");
   });
 
-  // Unusable rule or token files stop the start, before anything is opened.
+  // Unusable rule, token or binding files stop the start, before anything is opened.
   const customRules = await loadCustomRules(config.redaction.rulesFiles, logger);
-  const tokens = config.approvals.tokensFile
-    ? await loadApiTokens(config.approvals.tokensFile)
+  const metrics = createMetrics({ collect: { instanceRecycles: () => evaluator.recycles() } });
+  const { auth } = config;
+  const tokens = auth.tokensFile
+    ? await createTokenAuthenticator({
+        path: auth.tokensFile,
+        logger,
+        onReload: (result) => metrics.authReloads.inc({ source: "tokens", result }),
+      })
     : undefined;
+  const jwt = auth.jwt
+    ? await createJwtAuthenticator({
+        config: auth.jwt,
+        logger,
+        onReload: (result) => metrics.authReloads.inc({ source: "jwks", result }),
+      })
+    : undefined;
+  const authenticator = createCallerAuthenticator({
+    tokens,
+    jwt,
+    certificates: auth.clientCertificates ? createCertificateAuthenticator() : undefined,
+    bindings: auth.roleBindingsFile ? await loadRoleBindings(auth.roleBindingsFile) : undefined,
+  });
   await mkdir(config.dataDir, { recursive: true });
   const health = createHealthStatuses();
   const policyServices = ["", PolicyService.typeName, PolicyAdminService.typeName];
@@ -80,7 +108,6 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<voi
     maxMemoryBytes,
     recycleAboveBytes,
   });
-  const metrics = createMetrics({ collect: { instanceRecycles: () => evaluator.recycles() } });
   // A damaged store stops the start here, before anything listens.
   const audit = await openAuditTrail({
     path: join(config.dataDir, "audit"),
@@ -156,16 +183,38 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<voi
       },
     },
   });
-  // Outermost first: authentication failures are mapped like every other error.
+  // Outermost first: access control's refusals are mapped like every other error. The deadline
+  // wraps the rest, so a call it cuts keeps its slots until its work has really ended; load is
+  // shed before authenticating, per-caller limits need the identity access control sets.
+  const { limits } = config;
+  const onLimit = (limit: string) => metrics.limitRefusals.inc({ limit });
   const interceptors = [
     createErrorMappingInterceptor(logger),
-    createAuthenticationInterceptor(tokens),
+    createCallDeadlineInterceptor({ timeoutMs: limits.requestTimeoutMs, onRefused: onLimit }),
+    createLoadSheddingInterceptor({ maxInFlight: limits.maxInFlight, onRefused: onLimit }),
+    createAccessControlInterceptor({
+      authenticator,
+      anonymousRoles: auth.anonymousRoles,
+      record: (record) => audit.store.append(record),
+      onRefused: (reason) => metrics.accessDenied.inc({ reason }),
+      onError: (error) =>
+        logger.warn({ err: describeError(error) }, "could not record a refused call"),
+    }),
+    createCallLimitsInterceptor({
+      maxConcurrentPerCaller: limits.maxConcurrentPerCaller,
+      ratePerCaller: limits.ratePerCaller,
+      rateBurst: limits.rateBurst,
+      onRefused: onLimit,
+    }),
+    createMessageDepthInterceptor({ maxJsonDepth: limits.maxJsonDepth, onRefused: onLimit }),
   ];
   const server = await createVigilServer({
     routes,
     interceptors,
     maxMessageBytes: config.maxMessageBytes,
+    transport: limits.transport,
     tls: config.tls,
+    clientCertificates: auth.clientCertificates,
     logger,
     httpRoutes: [
       createMetricsRoute(metrics.registry),
@@ -175,11 +224,11 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<voi
         : []),
     ],
   });
-  if (!tokens) {
+  if (!authConfigured(auth)) {
     logger.warn(
-      { host: config.host },
+      { host: config.host, anonymousRoles: auth.anonymousRoles },
       isLoopback(config.host)
-        ? "no caller authentication configured (--auth-tokens): every caller is anonymous, so Vigil listens on loopback only"
+        ? "no caller authentication configured (--auth-tokens, --auth-jwks, --tls-client-ca): every caller is anonymous, so Vigil listens on loopback only"
         : "no caller authentication configured and --allow-unauthenticated is set: anyone who can reach this address is an anonymous caller",
     );
   }
@@ -191,7 +240,8 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<voi
       tls: Boolean(config.tls),
       dataDir: config.dataDir,
       policy: engine.active()?.revision ?? null,
-      apiTokens: tokens?.size ?? 0,
+      apiTokens: tokens?.size() ?? 0,
+      anonymousRoles: auth.anonymousRoles,
     },
     "listening",
   );
@@ -206,6 +256,7 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<voi
     logger.info({ signal, inFlight: server.inFlight() }, "shutting down");
     setHealth(ServingStatus.NOT_SERVING);
     await server.close(config.shutdownGraceMs);
+    await authenticator.close?.();
     await loader.close();
     await evaluator.close();
     await workerPool?.close();

@@ -8,8 +8,8 @@ import { verifyWebhookSignature } from "../../server/src/approvals/webhook-signa
 import {
   clientsFor,
   people,
+  peopleAuthArgs,
   productionRead,
-  writeTokensFile,
 } from "../support/approval-fixtures.js";
 import { removeDir, startVigil, tempDir, type VigilProcess } from "../support/vigil-process.js";
 
@@ -45,8 +45,7 @@ beforeAll(async () => {
   vigil = await startVigil({
     policy: inject("defaultBundlePath"),
     args: [
-      "--auth-tokens",
-      await writeTokensFile(dir),
+      ...(await peopleAuthArgs(dir)),
       "--approval-webhook-url",
       `http://127.0.0.1:${port}/hooks/vigil`,
       "--approval-webhook-secret-file",

@@ -9,9 +9,9 @@ import { auditClient } from "../../server/src/cli/server-client.js";
 import {
   clientsFor,
   people,
+  peopleAuthArgs,
   policyWithApprovals,
   productionRead,
-  writeTokensFile,
 } from "../support/approval-fixtures.js";
 import { expectConnectError } from "../support/connect-error.js";
 import { destructiveAgentCommand } from "../support/requests.js";
@@ -39,7 +39,7 @@ beforeAll(async () => {
     };
   });
   tokensDir = await tempDir("vigil-tokens-");
-  args = ["--auth-tokens", await writeTokensFile(tokensDir), "--approval-sweep-interval-ms", "200"];
+  args = [...(await peopleAuthArgs(tokensDir)), "--approval-sweep-interval-ms", "200"];
   vigil = await startVigil({ policy: policyDir, args });
 });
 
@@ -184,8 +184,11 @@ describe("who may decide", () => {
     const anonymous = await expectConnectError(
       as().approvals.decideApproval({ id: approval.id, verdict: Verdict.APPROVE }),
     );
-    expect(anonymous.code).toBe(Code.PermissionDenied);
-    expect(anonymous.rawMessage).toMatch(/^deciding an approval needs an authenticated reviewer/);
+    // No credential, and anonymous callers here only hold `client`: refused before it runs.
+    expect(anonymous.code).toBe(Code.Unauthenticated);
+    expect(anonymous.rawMessage).toMatch(
+      /^vigil\.v1\.ApprovalService\/DecideApproval needs a credential \(one of the roles approver\)/,
+    );
     const forged = clientsFor(vigil.baseUrl, "vgl_not_a_real_token");
     const unknown = await expectConnectError(
       forged.approvals.decideApproval({ id: approval.id, verdict: Verdict.APPROVE }),
@@ -271,7 +274,7 @@ describe("the audit trail", () => {
     const approval = await pending(request);
     await approve(approval.id, "alice", "fine");
     await redeem(request, approval.id);
-    const audit = auditClient(vigil.baseUrl);
+    const audit = auditClient(vigil.baseUrl, people.alice.token);
     const res = await audit.queryRecords({
       filter: {
         kind: AuditRecordKind.APPROVAL,
@@ -304,12 +307,21 @@ describe("the audit trail", () => {
 describe("a restart", () => {
   it("keeps pending approvals: one approved after the restart is redeemable", async () => {
     const request = productionRead("prod/restart");
-    const before = await startVigil({ policy: policyDir, args });
+    // Its own policy with a long pending TTL: two starts on a loaded machine can outlast the
+    // suite's short one.
+    const longLived = await policyWithApprovals((approval) => {
+      approval.production_access = {
+        rules: [{ group: "sre-oncall", required: 1 }],
+        ttl_seconds: 600,
+        grant_ttl_seconds: 600,
+      };
+    });
+    const before = await startVigil({ policy: longLived, args });
     try {
       const res = await clientsFor(before.baseUrl).policy.authorize(request);
       const id = res.approval?.id ?? "";
       expect(await before.stop()).toBe(0);
-      const after = await startVigil({ policy: policyDir, args, dataDir: before.dataDir });
+      const after = await startVigil({ policy: longLived, args, dataDir: before.dataDir });
       try {
         const alice = clientsFor(after.baseUrl, people.alice.token);
         const { approval } = await alice.approvals.getApproval({ id });
@@ -325,6 +337,7 @@ describe("a restart", () => {
     } finally {
       await before.stop();
       await removeDir(before.dataDir);
+      await removeDir(longLived);
     }
   });
 });

@@ -29,7 +29,7 @@ const server = () => ({ VIGIL_SERVER: vigil.baseUrl });
 
 /** Waits until a pending approval for the resource is in the inbox; its id. */
 async function inboxIdOf(resource: string): Promise<string> {
-  const { approvals } = clientsFor(vigil.baseUrl);
+  const { approvals } = clientsFor(vigil.baseUrl, people.bob.token);
   let id = "";
   await expect
     .poll(
@@ -139,22 +139,26 @@ describe("vigil approvals", () => {
     async () => {
       const asked = await runVigilCli([...productionReadArgs("prod/inbox"), "--json"], server());
       const id = JSON.parse(asked.stdout).approval.id;
-      const list = await runVigilCli(["approvals", "list"], server());
+      const reviewer = { ...server(), VIGIL_TOKEN: people.bob.token };
+      const anonymousList = await runVigilCli(["approvals", "list"], server());
+      expect([anonymousList.code, anonymousList.stderr]).toEqual([
+        1,
+        expect.stringContaining("ListApprovals needs a credential (one of the roles approver)"),
+      ]);
+      const list = await runVigilCli(["approvals", "list"], reviewer);
       expect(list.code).toBe(0);
       expect(list.stdout).toContain(
         `${id}  pending  ${people.reporting.id}  secret.read  secret:prod/inbox  sre-oncall 0/1`,
       );
-      const get = await runVigilCli(["approvals", "get", id], server());
+      const get = await runVigilCli(["approvals", "get", id], reviewer);
       expect(get.stdout).toContain(`id:         ${id}`);
       expect(get.stdout).toContain("secrets:    REPORTING_DB");
       const anonymous = await runVigilCli(["approvals", "approve", id], server());
       expect(anonymous.code).toBe(1);
-      expect(anonymous.stderr).toContain(
-        "permission denied: deciding an approval needs an authenticated reviewer",
-      );
+      expect(anonymous.stderr).toContain("DecideApproval needs a credential");
       const unknown = await runVigilCli(
         ["approvals", "get", "0190e8a0-0000-7000-8000-00000000000f"],
-        server(),
+        reviewer,
       );
       expect([unknown.code, unknown.stderr]).toEqual([
         1,

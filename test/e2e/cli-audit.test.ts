@@ -10,6 +10,7 @@ import { AuditRecordSchema, CheckpointSchema } from "../../gen/vigil/v1/audit_pb
 import { ContentKind, PrincipalKind } from "../../gen/vigil/v1/common_pb.js";
 import { PolicyService, RecordEventKind } from "../../gen/vigil/v1/policy_service_pb.js";
 import { projectRoot } from "../../server/src/main.js";
+import { captureCliStderr } from "../support/process-logs.js";
 import { removeDir, startVigil, tempDir, type VigilProcess } from "../support/vigil-process.js";
 
 /** Format-valid, obviously synthetic credentials. */
@@ -89,12 +90,14 @@ afterAll(async () => {
 
 function vigilCli(args: string[], server = vigil.baseUrl) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       ["bin/vigil.js", ...args],
       { cwd: projectRoot, env: { ...process.env, VIGIL_SERVER: server } },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+      (error, stdout, stderr) => {
+        captureCliStderr(child, stderr);
+        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+      },
     );
   });
 }

@@ -1,10 +1,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createClient } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { AuditService } from "../../gen/vigil/v1/audit_pb.js";
 import { authorizeExitCodes } from "../../server/src/cli/authorize-command.js";
+import { auditClient } from "../../server/src/cli/server-client.js";
 import { type PeopleServer, people, startVigilForPeople } from "../support/approval-fixtures.js";
 import { runVigilCli } from "../support/vigil-cli.js";
 import { freePort, type VigilProcess } from "../support/vigil-process.js";
@@ -71,10 +69,7 @@ describe("vigil record", () => {
       expect(res.code, res.stderr).toBe(0);
       expect(res.stdout).toMatch(/^recorded #\d+ [0-9a-f-]{36}; 2 findings masked\n$/);
 
-      const audit = createClient(
-        AuditService,
-        createConnectTransport({ baseUrl: vigil.baseUrl, httpVersion: "1.1" }),
-      );
+      const audit = auditClient(vigil.baseUrl, people.auditor.token);
       const { records } = await audit.queryRecords({ filter: { sessionId: session } });
       expect(records).toHaveLength(1);
       const stored = (records[0]?.contents ?? []).map((c) => String(c.body.value)).join("\n");

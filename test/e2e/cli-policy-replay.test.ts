@@ -17,6 +17,7 @@ import { projectRoot } from "../../server/src/main.js";
 import { compilePolicyDir } from "../../server/src/policy/opa-compiler.js";
 import { authorizeEntrypoint } from "../../server/src/policy/prepare-policy.js";
 import { authzModule, writePolicyDir } from "../support/policy-fixtures.js";
+import { captureCliStderr } from "../support/process-logs.js";
 import { removeDir, startVigil, tempDir, type VigilProcess } from "../support/vigil-process.js";
 
 /** The live policy: offboarded identities denied, staging open, production behind a reviewer. */
@@ -192,11 +193,12 @@ afterAll(async () => {
 /** Runs `vigil policy replay …` as a user would and collects its exit code and output. */
 function replay(args: string[]) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       ["bin/vigil.js", "policy", "replay", ...args],
       { cwd: projectRoot, env: { ...process.env, VIGIL_SERVER: "" } },
       (error, stdout, stderr) => {
+        captureCliStderr(child, stderr);
         resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
       },
     );

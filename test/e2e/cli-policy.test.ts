@@ -7,6 +7,7 @@ import { AuthorizeRequestSchema } from "../../gen/vigil/v1/policy_service_pb.js"
 import { projectRoot } from "../../server/src/main.js";
 import { readBundle } from "../../server/src/policy/bundle-reader.js";
 import { authzModule, writePolicyDir } from "../support/policy-fixtures.js";
+import { captureCliStderr } from "../support/process-logs.js";
 import { offboardedCiJob } from "../support/requests.js";
 import { removeDir, tempDir } from "../support/vigil-process.js";
 
@@ -23,6 +24,7 @@ function vigil(args: string[], stdin?: string) {
       ["bin/vigil.js", ...args],
       { cwd: projectRoot },
       (error, stdout, stderr) => {
+        captureCliStderr(child, stderr);
         resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
       },
     );

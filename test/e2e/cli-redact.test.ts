@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { projectRoot } from "../../server/src/main.js";
+import { captureCliStderr } from "../support/process-logs.js";
 import { removeDir, startVigil, tempDir, type VigilProcess } from "../support/vigil-process.js";
 
 /** Format-valid, obviously synthetic. */
@@ -33,8 +34,10 @@ function vigilCli(args: string[], stdin = "", server = vigil.baseUrl) {
       process.execPath,
       ["bin/vigil.js", ...args],
       { cwd: projectRoot, env: { ...process.env, VIGIL_SERVER: server } },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+      (error, stdout, stderr) => {
+        captureCliStderr(child, stderr);
+        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+      },
     );
     child.stdin?.end(stdin);
   });

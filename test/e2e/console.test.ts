@@ -112,7 +112,9 @@ describe("reviewer console", () => {
 
     const result = await job;
     expect(result.code, result.stderr).toBe(authorizeExitCodes.allow);
-    const { approval } = await clientsFor(vigil.baseUrl).approvals.getApproval({ id });
+    const { approval } = await clientsFor(vigil.baseUrl, people.bob.token).approvals.getApproval({
+      id,
+    });
     expect(approval?.state).toBe(ApprovalState.CONSUMED);
     expect(approval?.votes).toMatchObject([
       {
@@ -170,7 +172,7 @@ describe("reviewer console", () => {
       await page.keyboard.press("Enter");
       await page.getByText("You denied this request.").waitFor(wait);
 
-      const { approvals } = clientsFor(vigil.baseUrl);
+      const { approvals } = clientsFor(vigil.baseUrl, people.bob.token);
       const denied = (await approvals.getApproval({ id: second })).approval;
       expect(denied?.state).toBe(ApprovalState.DENIED);
       expect(denied?.votes[0]?.comment).toBe("not during the change freeze");
@@ -214,7 +216,9 @@ describe("reviewer console", () => {
     const feedback = page.locator(".feedback.error");
     await feedback.waitFor(wait);
     expect(await feedback.textContent()).toMatch(/^Not allowed: .*own/);
-    const { approval } = await clientsFor(vigil.baseUrl).approvals.getApproval({ id });
+    const { approval } = await clientsFor(vigil.baseUrl, people.bob.token).approvals.getApproval({
+      id,
+    });
     expect(approval?.state).toBe(ApprovalState.PENDING);
     expect(approval?.votes).toEqual([]);
   });

@@ -1,12 +1,10 @@
 import { appendFile } from "node:fs/promises";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { createClient } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Verdict } from "../../gen/vigil/v1/approval_pb.js";
-import { AuditService } from "../../gen/vigil/v1/audit_pb.js";
 import { tokenHash } from "../../server/src/auth/api-tokens.js";
+import { auditClient } from "../../server/src/cli/server-client.js";
 import { clientsFor, people, writeTokensFile } from "../support/approval-fixtures.js";
 import { type NginxProcess, startNginx } from "../support/nginx.js";
 import { readmeConfig } from "../support/readme-snippets.js";
@@ -34,7 +32,7 @@ beforeAll(async () => {
   const tokens = await writeTokensFile(dir);
   await appendFile(
     tokens,
-    `\n[[tokens]]\nid = "${gateway.id}"\nsha256 = "${tokenHash(gateway.token)}"\n`,
+    `\n[[tokens]]\nid = "${gateway.id}"\nsha256 = "${tokenHash(gateway.token)}"\nroles = ["client"]\n`,
   );
   vigil = await startVigil({
     policy: inject("defaultBundlePath"),
@@ -91,11 +89,7 @@ function get(base: string, path: string, headers: Record<string, string> = {}) {
   return fetch(`${base}${path}`, { headers });
 }
 
-const audit = () =>
-  createClient(
-    AuditService,
-    createConnectTransport({ baseUrl: vigil.baseUrl, httpVersion: "1.1" }),
-  );
+const audit = () => auditClient(vigil.baseUrl, people.auditor.token);
 
 describe("nginx auth_request in front of an app", () => {
   it("lets an allowed request through, with the decision id, and audits it without the query", async () => {

@@ -9,10 +9,12 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ApprovalService, Verdict } from "../../gen/vigil/v1/approval_pb.js";
-import { AuditRecordKind, AuditService } from "../../gen/vigil/v1/audit_pb.js";
+import { AuditRecordKind } from "../../gen/vigil/v1/audit_pb.js";
 import { RecordEventKind } from "../../gen/vigil/v1/policy_service_pb.js";
 import { tokenHash } from "../../server/src/auth/api-tokens.js";
+import { auditClient } from "../../server/src/cli/server-client.js";
 import { projectRoot } from "../../server/src/main.js";
+import { captureProcessLines } from "../support/process-logs.js";
 import {
   freePort,
   removeDir,
@@ -157,6 +159,7 @@ async function startProxy(args: string[]): Promise<ProxyProcess> {
     },
   );
   const output: string[] = [];
+  const capture = captureProcessLines("proxy", child);
   const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(
@@ -167,6 +170,7 @@ async function startProxy(args: string[]): Promise<ProxyProcess> {
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on("line", (line) => {
         output.push(line);
+        capture(line);
         const entry = JSON.parse(line.startsWith("{") ? line : "{}");
         if (entry.msg === "listening") {
           clearTimeout(timer);
@@ -198,14 +202,14 @@ const proxies: Record<"openai" | "anthropic" | "unreachable" | "production", Pro
 
 beforeAll(async () => {
   dir = await tempDir("vigil-proxy-e2e-");
-  const entry = (id: string, token: string, groups: string[] = []) =>
-    `[[tokens]]\nid = "${id}"\nsha256 = "${tokenHash(token)}"\ngroups = ${JSON.stringify(groups)}\n`;
+  const entry = (id: string, token: string, groups: string[] = [], roles: string[] = []) =>
+    `[[tokens]]\nid = "${id}"\nsha256 = "${tokenHash(token)}"\ngroups = ${JSON.stringify(groups)}\nroles = ${JSON.stringify(roles)}\n`;
   serverTokens = join(dir, "server-tokens.toml");
   await writeFile(
     serverTokens,
     [
-      entry("proxy@example.com", tokens.proxy),
-      entry("alice@example.com", tokens.alice, ["sre-oncall"]),
+      entry("proxy@example.com", tokens.proxy, [], ["client"]),
+      entry("alice@example.com", tokens.alice, ["sre-oncall"], ["approver", "auditor"]),
     ].join("\n"),
   );
   const callers = join(dir, "callers.toml");
@@ -290,7 +294,7 @@ function openAiStream(text: string) {
 }
 
 async function recordedEvents(sessionId: string) {
-  const audit = createClient(AuditService, createGrpcTransport({ baseUrl: vigil.baseUrl }));
+  const audit = auditClient(vigil.baseUrl, tokens.alice);
   let events: Awaited<ReturnType<typeof audit.queryRecords>>["records"] = [];
   await expect
     .poll(async () => {

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { toJsonString } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createSupportAgent } from "../../clients/ts/examples/support-agent.js";
@@ -27,9 +27,9 @@ import {
   type AuditRecord,
   AuditRecordKind,
   AuditRecordSchema,
-  AuditService,
 } from "../../gen/vigil/v1/audit_pb.js";
 import type { RecordRequest } from "../../gen/vigil/v1/policy_service_pb.js";
+import { auditClient } from "../../server/src/cli/server-client.js";
 import { projectRoot } from "../../server/src/main.js";
 import {
   clientsFor,
@@ -106,7 +106,7 @@ function reviewer(verdict: Verdict, protocol: (typeof protocols)[number]) {
 }
 
 async function sessionRecords(sessionId: string): Promise<AuditRecord[]> {
-  const audit = createClient(AuditService, createGrpcTransport({ baseUrl: vigil.baseUrl }));
+  const audit = auditClient(vigil.baseUrl, people.auditor.token);
   return (await audit.queryRecords({ filter: { sessionId } })).records;
 }
 

@@ -16,11 +16,39 @@ import { removeDir, startVigil, tempDir, type VigilProcess } from "./vigil-proce
 
 /** The reviewers and other token holders of the approval tests, with their tokens. */
 export const people = {
-  alice: { id: "alice@example.com", token: "vgl_test_alice_5c1d8e2f", groups: ["sre-oncall"] },
-  bob: { id: "bob@example.com", token: "vgl_test_bob_9a7b3c4d", groups: ["sre-oncall"] },
-  dave: { id: "dave@example.com", token: "vgl_test_dave_1e2f3a4b", groups: ["marketing"] },
-  // The principal of productionRead(), holding a reviewer's group: it still cannot approve itself.
-  reporting: { id: "svc:reporting", token: "vgl_test_reporting_7d6c", groups: ["sre-oncall"] },
+  alice: {
+    id: "alice@example.com",
+    token: "vgl_test_alice_5c1d8e2f",
+    roles: ["approver", "auditor"],
+    groups: ["sre-oncall"],
+  },
+  bob: {
+    id: "bob@example.com",
+    token: "vgl_test_bob_9a7b3c4d",
+    roles: ["approver"],
+    groups: ["sre-oncall"],
+  },
+  dave: {
+    id: "dave@example.com",
+    token: "vgl_test_dave_1e2f3a4b",
+    roles: ["approver"],
+    groups: ["marketing"],
+  },
+  // Reads the audit trail; decides nothing.
+  auditor: {
+    id: "audit@example.com",
+    token: "vgl_test_auditor_3b9e41d0",
+    roles: ["auditor"],
+    groups: [],
+  },
+  // The principal of productionRead(), holding a reviewer's role and group: it still cannot
+  // approve itself.
+  reporting: {
+    id: "svc:reporting",
+    token: "vgl_test_reporting_7d6c",
+    roles: ["client", "approver"],
+    groups: ["sre-oncall"],
+  },
 } as const;
 
 /** Writes a tokens file for {@link people} and returns its path. */
@@ -31,11 +59,21 @@ export async function writeTokensFile(dir: string): Promise<string> {
       "[[tokens]]",
       `id = "${p.id}"`,
       `sha256 = "${tokenHash(p.token)}"`,
+      `roles = ${JSON.stringify(p.roles)}`,
       `groups = ${JSON.stringify(p.groups)}`,
     ].join("\n"),
   );
   await writeFile(path, `${entries.join("\n\n")}\n`);
   return path;
+}
+
+/**
+ * `vigil serve` flags for a tokens file of {@link people} (written into `dir`). Callers without
+ * a token keep the `client` role (`--auth-anonymous-roles client`), as for a loopback sidecar,
+ * so a test can Authorize anonymously while reviewers must sign in.
+ */
+export async function peopleAuthArgs(dir: string): Promise<string[]> {
+  return ["--auth-tokens", await writeTokensFile(dir), "--auth-anonymous-roles", "client"];
 }
 
 /** A server whose callers authenticate as {@link people}; see {@link startVigilForPeople}. */
@@ -47,7 +85,7 @@ export interface PeopleServer {
   stop(): Promise<void>;
 }
 
-/** Starts the real server with `policy` and a tokens file for {@link people}. */
+/** Starts the real server with `policy` and {@link peopleAuthArgs}, then `args`. */
 export async function startVigilForPeople(
   policy: string,
   args: string[] = [],
@@ -55,7 +93,7 @@ export async function startVigilForPeople(
   const dir = await tempDir("vigil-people-");
   const vigil = await startVigil({
     policy,
-    args: ["--auth-tokens", await writeTokensFile(dir), ...args],
+    args: [...(await peopleAuthArgs(dir)), ...args],
   });
   return {
     vigil,

@@ -2,12 +2,13 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
-import { projectDefaults } from "../../server/src/main.js";
+import { projectDefaults, projectRoot } from "../../server/src/main.js";
 import { compilePolicyDir } from "../../server/src/policy/opa-compiler.js";
 import {
   optionalEntrypoints,
   requiredEntrypoints,
 } from "../../server/src/policy/prepare-policy.js";
+import { checkRunLogs, createRunLogDir } from "./log-leak-check.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -15,10 +16,15 @@ declare module "vitest" {
     defaultBundlePath: string;
     /** The opa executable the suites compile fixtures with. */
     opaPath: string;
+    /** This run's directory for the output of every Vigil process the suites start. */
+    logDir: string;
   }
 }
 
-/** Compiles the default policy once so end-to-end servers start without recompiling. */
+/**
+ * Compiles the default policy once so end-to-end servers start without recompiling, and gives
+ * the run a log directory that the teardown scans for secrets ("no secrets in logs").
+ */
 export default async function setup(project: TestProject) {
   const defaults = projectDefaults();
   const dir = await mkdtemp(join(tmpdir(), "vigil-test-bundle-"));
@@ -32,7 +38,10 @@ export default async function setup(project: TestProject) {
   await writeFile(bundlePath, bundle);
   project.provide("defaultBundlePath", bundlePath);
   project.provide("opaPath", defaults.opaPath);
+  const logDir = await createRunLogDir(projectRoot);
+  project.provide("logDir", logDir);
   return async () => {
     await rm(dir, { recursive: true, force: true });
+    await checkRunLogs(logDir, projectRoot);
   };
 }

@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { projectRoot } from "../../server/src/main.js";
+import { captureCliStderr } from "./process-logs.js";
 
 /** What a `vigil` command run printed and how it exited. */
 export interface CliResult {
@@ -11,12 +12,14 @@ export interface CliResult {
 /** Runs `bin/vigil.js` with `args` and extra environment (e.g. VIGIL_SERVER, VIGIL_TOKEN). */
 export function runVigilCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       ["bin/vigil.js", ...args],
       { cwd: projectRoot, env: { ...process.env, ...env } },
-      (error, stdout, stderr) =>
-        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+      (error, stdout, stderr) => {
+        captureCliStderr(child, stderr);
+        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+      },
     );
   });
 }

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { projectRoot } from "../../server/src/main.js";
+import { captureProcessLines } from "./process-logs.js";
 
 /** A running `vigil serve` child process. */
 export interface VigilProcess {
@@ -60,6 +61,7 @@ export async function startVigil(options: StartOptions = {}): Promise<VigilProce
     stdio: ["ignore", "pipe", "pipe"],
   });
   const output: string[] = [];
+  const capture = captureProcessLines("server", child);
   const exited = new Promise<number | null>((resolve) =>
     child.once("exit", (code) => resolve(code)),
   );
@@ -72,6 +74,7 @@ export async function startVigil(options: StartOptions = {}): Promise<VigilProce
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on("line", (line) => {
         output.push(line);
+        capture(line);
         const entry = parseJson(line);
         if (entry?.msg === "listening" && typeof entry.port === "number") {
           clearTimeout(timer);

@@ -23,7 +23,7 @@ describe("caller authentication", () => {
     size: 1,
     authenticate(token: string) {
       if (token !== "vgl_agent_token") throw new UnauthenticatedError("no");
-      return { id: "agent:bot", method: "token", roles: [], groups: ["builders"] };
+      return { id: "agent:bot", method: "token" as const, roles: [], groups: ["builders"] };
     },
   };
 

@@ -70,8 +70,16 @@ describe("loadServerConfig", () => {
         retentionIntervalMs: 60_000,
         maxPending: 10_000,
       },
-      approvals: {
+      auth: {
         tokensFile: undefined,
+        jwt: undefined,
+        clientCertificates: undefined,
+        roleBindingsFile: undefined,
+        anonymousRoles: ["client", "approver", "auditor", "admin"],
+      },
+      // Checked in "request limits" below.
+      limits: expect.any(Object),
+      approvals: {
         sweepIntervalMs: 1000,
         webhookUrl: undefined,
         webhookSecretFile: undefined,
@@ -115,6 +123,16 @@ describe("loadServerConfig", () => {
       VIGIL_AUDIT_RETENTION_INTERVAL_MS: "2000",
       VIGIL_AUDIT_MAX_PENDING: "99",
       VIGIL_AUTH_TOKENS: "secrets/tokens.toml",
+      VIGIL_AUTH_JWKS: "https://idp.example.com/.well-known/jwks.json",
+      VIGIL_AUTH_JWT_ISSUER: "https://idp.example.com/",
+      VIGIL_AUTH_JWT_AUDIENCE: "vigil",
+      VIGIL_AUTH_JWT_ROLES_CLAIM: "vigil_roles",
+      VIGIL_AUTH_JWT_GROUPS_CLAIM: "teams",
+      VIGIL_AUTH_JWT_CLOCK_TOLERANCE_S: "5",
+      VIGIL_TLS_CLIENT_CA: "tls/clients-ca.pem",
+      VIGIL_TLS_REQUIRE_CLIENT_CERT: "true",
+      VIGIL_AUTH_ROLE_BINDINGS: "secrets/roles.toml",
+      VIGIL_AUTH_ANONYMOUS_ROLES: "client",
       VIGIL_APPROVAL_SWEEP_INTERVAL_MS: "250",
       VIGIL_APPROVAL_WEBHOOK_URL: "https://hooks.example.com/vigil",
       VIGIL_APPROVAL_WEBHOOK_SECRET_FILE: "secrets/webhook",
@@ -162,8 +180,22 @@ describe("loadServerConfig", () => {
         retentionIntervalMs: 2000,
         maxPending: 99,
       },
-      approvals: {
+      auth: {
         tokensFile: "/srv/vigil/secrets/tokens.toml",
+        jwt: {
+          jwks: "https://idp.example.com/.well-known/jwks.json",
+          issuer: "https://idp.example.com/",
+          audience: "vigil",
+          rolesClaim: "vigil_roles",
+          groupsClaim: "teams",
+          clockToleranceSeconds: 5,
+        },
+        clientCertificates: { caFile: "/srv/vigil/tls/clients-ca.pem", required: true },
+        roleBindingsFile: "/srv/vigil/secrets/roles.toml",
+        anonymousRoles: ["client"],
+      },
+      limits: expect.any(Object),
+      approvals: {
         sweepIntervalMs: 250,
         webhookUrl: "https://hooks.example.com/vigil",
         webhookSecretFile: "/srv/vigil/secrets/webhook",
@@ -229,7 +261,7 @@ describe("loadServerConfig", () => {
 
   it("refuses a non-loopback address without caller authentication unless told to allow it", () => {
     expect(configError(["--listen", "0.0.0.0:8444"]).message).toBe(
-      "refusing to listen on 0.0.0.0 without caller authentication: every caller on the network would be anonymous. Configure --auth-tokens, listen on 127.0.0.1, or pass --allow-unauthenticated true",
+      "refusing to listen on 0.0.0.0 without caller authentication: every caller on the network would be anonymous. Configure --auth-tokens, --auth-jwks or --tls-client-ca, listen on 127.0.0.1, or pass --allow-unauthenticated true",
     );
     expect(configError(["--listen", "[2001:db8::1]:8444"]).message).toContain(
       "refusing to listen on 2001:db8::1",
@@ -318,5 +350,97 @@ describe("parseListen", () => {
 
   it.each([["8444"], ["host:"], ["::1:9000"], ["host:http"], ["[::1]"]])("rejects %s", (value) => {
     expect(() => parseListen(value)).toThrow(ConfigError);
+  });
+});
+
+describe("request limits", () => {
+  it("defaults to limits that shed load without getting in the way of normal use", () => {
+    expect(load([]).limits).toEqual({
+      maxInFlight: 512,
+      maxConcurrentPerCaller: 64,
+      ratePerCaller: 0,
+      rateBurst: 1,
+      maxJsonDepth: 32,
+      requestTimeoutMs: 60_000,
+      transport: {
+        maxStreamsPerConnection: 128,
+        http2MaxSessionMemoryMb: 10,
+        http1HeadersTimeoutMs: 10_000,
+        http1RequestTimeoutMs: 120_000,
+        http1KeepAliveTimeoutMs: 5_000,
+      },
+    });
+  });
+
+  it("reads every limit from its VIGIL_* variable, and a flag wins over it", () => {
+    const config = load(["--max-json-depth", "12"], {
+      VIGIL_MAX_IN_FLIGHT: "100",
+      VIGIL_MAX_CONCURRENT_PER_CALLER: "8",
+      VIGIL_RATE_LIMIT_PER_CALLER: "20",
+      VIGIL_RATE_LIMIT_BURST: "40",
+      VIGIL_MAX_JSON_DEPTH: "16",
+      VIGIL_REQUEST_TIMEOUT_MS: "5000",
+      VIGIL_MAX_STREAMS_PER_CONNECTION: "64",
+      VIGIL_HTTP2_MAX_SESSION_MEMORY_MB: "32",
+      VIGIL_HTTP1_HEADERS_TIMEOUT_MS: "2000",
+      VIGIL_HTTP1_REQUEST_TIMEOUT_MS: "0",
+      VIGIL_HTTP1_KEEP_ALIVE_TIMEOUT_MS: "65000",
+    });
+    expect(config.limits).toEqual({
+      maxInFlight: 100,
+      maxConcurrentPerCaller: 8,
+      ratePerCaller: 20,
+      rateBurst: 40,
+      maxJsonDepth: 12,
+      requestTimeoutMs: 5000,
+      transport: {
+        maxStreamsPerConnection: 64,
+        http2MaxSessionMemoryMb: 32,
+        http1HeadersTimeoutMs: 2000,
+        http1RequestTimeoutMs: 0,
+        http1KeepAliveTimeoutMs: 65_000,
+      },
+    });
+  });
+
+  it("defaults the burst to one second of calls", () => {
+    expect(load(["--rate-limit-per-caller", "50"]).limits.rateBurst).toBe(50);
+  });
+
+  it("turns the call limits and the server deadline off with 0", () => {
+    const { limits } = load([
+      "--max-in-flight=0",
+      "--max-concurrent-per-caller=0",
+      "--request-timeout-ms=0",
+    ]);
+    expect([limits.maxInFlight, limits.maxConcurrentPerCaller, limits.requestTimeoutMs]).toEqual([
+      0, 0, 0,
+    ]);
+  });
+
+  it.each([
+    [["--max-json-depth", "0"], '--max-json-depth: expected a positive integer, got "0"'],
+    [["--max-in-flight=-1"], '--max-in-flight: expected a whole number ≥ 0, got "-1"'],
+    [
+      ["--rate-limit-per-caller", "fast"],
+      '--rate-limit-per-caller: expected a whole number ≥ 0, got "fast"',
+    ],
+    [["--rate-limit-burst", "10"], "--rate-limit-burst needs --rate-limit-per-caller"],
+    [
+      ["--max-streams-per-connection", "0"],
+      '--max-streams-per-connection: expected a positive integer, got "0"',
+    ],
+    [
+      ["--http1-headers-timeout-ms", "30000", "--http1-request-timeout-ms", "20000"],
+      "--http1-headers-timeout-ms must not be longer than --http1-request-timeout-ms",
+    ],
+  ])("refuses %j, naming the flag", (argv, message) => {
+    expect(configError(argv).message).toBe(message);
+  });
+
+  it("lists every limit flag in the usage text", async () => {
+    const { serveUsage } = await import("../../server/src/config/server-config.js");
+    const { limitFlagSpec } = await import("../../server/src/config/limit-config.js");
+    for (const flag of Object.keys(limitFlagSpec)) expect(serveUsage).toContain(`--${flag} `);
   });
 });

@@ -2,16 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { parse } from "smol-toml";
 import { ConfigError, describeError, UnauthenticatedError } from "../errors.js";
-
-/** Who a credential belongs to, and what it may do. */
-export interface Identity {
-  id: string;
-  /** How it was authenticated: `token` here; `mtls` and `jwt` follow. */
-  method: string;
-  roles: string[];
-  /** Reviewer groups, e.g. `sre-oncall`. */
-  groups: string[];
-}
+import type { Identity } from "./identity.js";
 
 /** Resolves bearer tokens to identities. */
 export interface TokenAuthenticator {
@@ -30,9 +21,20 @@ export const tokenPrefix = "vgl_";
  * malformed file stops the start with a `ConfigError` naming the entry.
  */
 export async function loadApiTokens(path: string): Promise<TokenAuthenticator> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw new ConfigError(`tokens file ${path}: ${describeError(error)}`);
+  }
+  return parseApiTokens(text, path);
+}
+
+/** Parses a tokens file's text (see {@link loadApiTokens}); `path` only names it in errors. */
+export function parseApiTokens(text: string, path: string): TokenAuthenticator {
   let doc: Record<string, unknown>;
   try {
-    doc = parse(await readFile(path, "utf8"));
+    doc = parse(text);
   } catch (error) {
     throw new ConfigError(`tokens file ${path}: ${describeError(error)}`);
   }

@@ -25,7 +25,7 @@ export const filterOptions = {
 export const filterUsage = `  --principal ID   --caller ID   --session ID   --action A
   --decision allow|deny|require-approval
   --resource KIND[/ID]   (the ID may itself contain '/': secret/prod/deploy-key)
-  --kind decision|redaction|event|approval|admin
+  --kind decision|redaction|event|approval|admin|access
   --since T  --until T   T is RFC 3339 (2026-05-01T09:00:00Z) or an age: 90s, 15m, 2h, 7d, 2w;
                          since is inclusive, until exclusive`;
 

@@ -2,10 +2,8 @@ import { resolve } from "node:path";
 import { ConfigError } from "../errors.js";
 import { bool, positiveInt } from "./flag-values.js";
 
-/** Caller authentication and the approval workflow's notifications and timers. */
+/** The approval workflow's notifications and timers. */
 export interface ApprovalConfig {
-  /** TOML file of API tokens (hashes, ids, roles, groups). Default: none, every caller anonymous. */
-  tokensFile: string | undefined;
   /** How often pending approvals and grants past their expiry are marked expired. Default 1 s. */
   sweepIntervalMs: number;
   /** Where approval webhooks go. Default: no webhooks. */
@@ -22,7 +20,6 @@ export interface ApprovalConfig {
 
 /** Flags of the approvals section, for `parseArgs`. */
 export const approvalFlagSpec = {
-  "auth-tokens": { type: "string" },
   "approval-sweep-interval-ms": { type: "string" },
   "approval-webhook-url": { type: "string" },
   "approval-webhook-secret-file": { type: "string" },
@@ -32,9 +29,7 @@ export const approvalFlagSpec = {
 } as const;
 
 /** Usage lines of the approvals section. */
-export const approvalUsage = `Callers and approvals:
-  --auth-tokens FILE         TOML file of API tokens ([[tokens]] id, sha256, roles, groups); make
-                             entries with 'vigil token create' (VIGIL_AUTH_TOKENS, default none)
+export const approvalUsage = `Approvals:
   --approval-sweep-interval-ms N  how often expired approvals are marked expired
                              (VIGIL_APPROVAL_SWEEP_INTERVAL_MS, default 1000)
   --approval-webhook-url URL POST approval events here (VIGIL_APPROVAL_WEBHOOK_URL, default none)
@@ -53,7 +48,6 @@ export type ApprovalFlagReader = (
 
 /** Resolves the approvals section. Throws {@link ConfigError} naming the flag. */
 export function parseApprovalConfig(pick: ApprovalFlagReader, cwd: string): ApprovalConfig {
-  const tokensFile = pick("auth-tokens", "VIGIL_AUTH_TOKENS");
   const webhookUrl = pick("approval-webhook-url", "VIGIL_APPROVAL_WEBHOOK_URL");
   const secretFile = pick("approval-webhook-secret-file", "VIGIL_APPROVAL_WEBHOOK_SECRET_FILE");
   const format = pick("approval-webhook-format", "VIGIL_APPROVAL_WEBHOOK_FORMAT") ?? "json";
@@ -71,7 +65,6 @@ export function parseApprovalConfig(pick: ApprovalFlagReader, cwd: string): Appr
     }
   }
   return {
-    tokensFile: tokensFile === undefined ? undefined : resolve(cwd, tokensFile),
     sweepIntervalMs: positiveInt(
       "--approval-sweep-interval-ms",
       pick("approval-sweep-interval-ms", "VIGIL_APPROVAL_SWEEP_INTERVAL_MS") ?? "1000",

@@ -8,7 +8,15 @@ import {
   parseApprovalConfig,
 } from "./approval-config.js";
 import { type AuditConfig, auditFlagSpec, auditUsage, parseAuditConfig } from "./audit-config.js";
+import {
+  type AuthConfig,
+  authConfigured,
+  authFlagSpec,
+  authUsage,
+  parseAuthConfig,
+} from "./auth-config.js";
 import { bool, nonNegativeInt, positiveInt } from "./flag-values.js";
+import { type LimitConfig, limitFlagSpec, limitUsage, parseLimitConfig } from "./limit-config.js";
 
 /** Everything `vigil serve` needs, resolved from flags, `VIGIL_*` variables and defaults. */
 export interface ServerConfig {
@@ -26,8 +34,12 @@ export interface ServerConfig {
   policyEvaluation: PolicyEvaluationConfig;
   /** Checkpoint signing, retention and backpressure of the audit trail. */
   audit: AuditConfig;
-  /** API tokens, approval timers and notifications. */
+  /** How callers authenticate and which roles they hold. */
+  auth: AuthConfig;
+  /** Approval timers and notifications. */
   approvals: ApprovalConfig;
+  /** Request limits, load shedding and deadlines. */
+  limits: LimitConfig;
   /** Custom rules, size and time bounds for Redact (and Record's server-side masking). */
   redaction: RedactionConfig;
   /** The `opa` executable used to compile a policy directory. */
@@ -124,6 +136,8 @@ const flagSpec = {
   "redact-timeout-ms": { type: "string" },
   ...auditFlagSpec,
   ...approvalFlagSpec,
+  ...authFlagSpec,
+  ...limitFlagSpec,
 } as const;
 
 /** Usage text for `vigil serve --help`. */
@@ -170,6 +184,8 @@ Redaction:
   --redact-timeout-ms N      give up on masking one item after N ms; the call fails, nothing is
                              returned unmasked (VIGIL_REDACT_TIMEOUT_MS, default 10000)
 
+${authUsage}
+${limitUsage}
 ${auditUsage}
 ${approvalUsage}`;
 
@@ -204,13 +220,14 @@ export function loadServerConfig(
   }
   const dataDir = resolve(cwd, pick("data-dir", "VIGIL_DATA_DIR") ?? "data");
   const approvals = parseApprovalConfig(pick, cwd);
+  const auth = parseAuthConfig(pick, cwd, Boolean(certFile && keyFile));
   const allowUnauthenticated = bool(
     "--allow-unauthenticated",
     pick("allow-unauthenticated", "VIGIL_ALLOW_UNAUTHENTICATED") ?? "false",
   );
-  if (approvals.tokensFile === undefined && !isLoopback(host) && !allowUnauthenticated) {
+  if (!authConfigured(auth) && !isLoopback(host) && !allowUnauthenticated) {
     throw new ConfigError(
-      `refusing to listen on ${host} without caller authentication: every caller on the network would be anonymous. Configure --auth-tokens, listen on 127.0.0.1, or pass --allow-unauthenticated true`,
+      `refusing to listen on ${host} without caller authentication: every caller on the network would be anonymous. Configure --auth-tokens, --auth-jwks or --tls-client-ca, listen on 127.0.0.1, or pass --allow-unauthenticated true`,
     );
   }
   return {
@@ -218,8 +235,10 @@ export function loadServerConfig(
     port,
     dataDir,
     allowUnauthenticated,
+    auth,
     audit: parseAuditConfig(pick, dataDir, cwd),
     approvals,
+    limits: parseLimitConfig(pick),
     policy: policyLocation(pick("policy", "VIGIL_POLICY") ?? defaults.policyDir, cwd),
     policyLoading: {
       watch: bool("--policy-watch", pick("policy-watch", "VIGIL_POLICY_WATCH") ?? "true"),

@@ -26,6 +26,15 @@ export interface Metrics {
   redactions: Counter<"thread" | "outcome">;
   /** Masking time per content item in seconds, including the hop to a worker. */
   redactionSeconds: Histogram<"thread">;
+  /** Calls refused by access control, by reason (`unauthenticated`, `permission_denied`). */
+  accessDenied: Counter<"reason">;
+  /** Tokens file reloads by result (`loaded`, `rejected`). */
+  authReloads: Counter<"source" | "result">;
+  /**
+   * Calls refused or cut by a request limit, by limit (`max_in_flight`,
+   * `concurrency_per_caller`, `rate_per_caller`, `json_depth`, `request_timeout`).
+   */
+  limitRefusals: Counter<"limit">;
   /** Audit appends refused, by reason (`overloaded`: queue full; `unavailable`: write failed). */
   auditRejected: Counter<"reason">;
   /** Entries per committed audit transaction (group commit). */
@@ -68,6 +77,24 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       name: "vigil_policy_bundle_last_load_timestamp_seconds",
       help: "Unix time of the last bundle load attempt by result (ok, rejected).",
       labelNames: ["result"],
+      registers,
+    }),
+    accessDenied: new Counter({
+      name: "vigil_access_denied_total",
+      help: "Calls refused by access control, by reason (unauthenticated, permission_denied).",
+      labelNames: ["reason"],
+      registers,
+    }),
+    limitRefusals: new Counter({
+      name: "vigil_limit_refusals_total",
+      help: "Calls refused (ResourceExhausted) or cut (DeadlineExceeded) by a request limit, by limit.",
+      labelNames: ["limit"],
+      registers,
+    }),
+    authReloads: new Counter({
+      name: "vigil_auth_reloads_total",
+      help: "Reloads of authentication files by source (tokens, jwks) and result (loaded, rejected).",
+      labelNames: ["source", "result"],
       registers,
     }),
     policyEvaluations: new Counter({

@@ -1,6 +1,7 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import {
+  type Approval,
   type ApprovalService,
   ApprovalState,
   DecideApprovalResponseSchema,
@@ -10,6 +11,7 @@ import {
   Verdict,
   WatchApprovalResponseSchema,
 } from "../../../gen/vigil/v1/approval_pb.js";
+import type { Caller } from "../../../gen/vigil/v1/audit_pb.js";
 import { ContentKind } from "../../../gen/vigil/v1/common_pb.js";
 import type { ApprovalWatchers } from "../approvals/approval-watchers.js";
 import type { ApprovalWorkflow } from "../approvals/approval-workflow.js";
@@ -86,9 +88,10 @@ export function createApprovalService(
       });
     },
 
-    async getApproval(request) {
+    async getApproval(request, context) {
       requireId(request.id);
-      return create(GetApprovalResponseSchema, { approval: await approvals.get(request.id) });
+      const approval = readableBy(await approvals.get(request.id), callerOf(context));
+      return create(GetApprovalResponseSchema, { approval });
     },
 
     async decideApproval(request, context) {
@@ -118,8 +121,8 @@ export function createApprovalService(
 
     async *watchApproval(request, context) {
       requireId(request.id);
-      // Unknown ids fail before the stream starts.
-      await approvals.get(request.id);
+      // Unknown ids and other callers' approvals fail before the stream starts.
+      readableBy(await approvals.get(request.id), callerOf(context));
       for await (const approval of watchers.watch(
         request.id,
         () => approvals.get(request.id),
@@ -129,6 +132,19 @@ export function createApprovalService(
       }
     },
   };
+}
+
+/**
+ * Reviewers read every approval; a client (role `client` only) reads the approvals its own
+ * requests created, which is what it needs to wait on them. Anonymous callers (stored as an
+ * empty requester) share one identity, so they read each other's.
+ */
+function readableBy(approval: Approval, caller: Caller): Approval {
+  const self = caller.method === "none" ? "" : caller.id;
+  if (caller.roles.includes("approver") || approval.requesterId === self) return approval;
+  throw new NotPermittedError(
+    `${caller.id} may read only the approvals its own requests created; reviewers need the approver role`,
+  );
 }
 
 function requireId(id: string): void {

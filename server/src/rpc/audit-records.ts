@@ -1,5 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { v7 as uuidv7 } from "uuid";
 import {
   type AuditRecord,
   AuditRecordKind,
@@ -16,6 +17,7 @@ import {
   type PolicyProvenance,
   type Principal,
   type Reason,
+  ReasonSchema,
   type Resource,
 } from "../../../gen/vigil/v1/common_pb.js";
 import type { AuthorizeRequest, RecordEvent } from "../../../gen/vigil/v1/policy_service_pb.js";
@@ -149,5 +151,24 @@ export function redactionRecord(
       }),
     ],
     findings: outcome.findings,
+  });
+}
+
+/**
+ * The audit record of a call access control refused: the RPC as `action`, the caller as far as
+ * it was proved, and the refusal as a reason. Nothing of the request is kept.
+ */
+export function accessRecord(
+  rpc: string,
+  caller: Caller,
+  reason: "unauthenticated" | "permission_denied",
+  message: string,
+  id: string = uuidv7(),
+  time: Date = new Date(),
+): AuditRecord {
+  return create(AuditRecordSchema, {
+    ...recordHead(AuditRecordKind.ACCESS, { action: rpc, sessionId: "" }, caller, id, time),
+    decision: Decision.DENY,
+    reasons: [create(ReasonSchema, { code: reason, message })],
   });
 }

@@ -1,8 +1,10 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import {
+  CallDeadlineError,
   ConfigError,
   ContentTooLargeError,
   InvalidInputError,
+  LimitExceededError,
   NotFoundError,
   NotImplementedError,
   NotPermittedError,
@@ -34,9 +36,13 @@ export function toConnectError(error: unknown): ConnectError {
     return new ConnectError(error.message, Code.Unauthenticated);
   if (error instanceof WrongStateError)
     return new ConnectError(error.message, Code.FailedPrecondition);
-  if (error instanceof OverloadedError || error instanceof ContentTooLargeError)
+  if (
+    error instanceof OverloadedError ||
+    error instanceof ContentTooLargeError ||
+    error instanceof LimitExceededError
+  )
     return new ConnectError(error.message, Code.ResourceExhausted);
-  if (error instanceof RedactionTimeoutError)
+  if (error instanceof RedactionTimeoutError || error instanceof CallDeadlineError)
     return new ConnectError(error.message, Code.DeadlineExceeded);
   if (error instanceof RedactionFailedError) return new ConnectError(error.message, Code.Internal);
   if (error instanceof StoreUnavailableError)

@@ -5,8 +5,11 @@ import type { AddressInfo } from "node:net";
 import * as net from "node:net";
 import { type ConnectRouter, createContextValues, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { clientCertificateOf } from "../auth/client-certificate.js";
+import type { ClientCertificateConfig } from "../config/auth-config.js";
+import { type TransportLimitConfig, transportLimitDefaults } from "../config/limit-config.js";
 import type { Logger } from "../logging/logger.js";
-import { peerAddressKey } from "../rpc/caller.js";
+import { clientCertificateKey, peerAddressKey } from "../rpc/caller.js";
 import type { HttpRoute } from "./http-route.js";
 import { createLingeringClose } from "./lingering-close.js";
 import { unknownRouteHandler } from "./unknown-route.js";
@@ -21,9 +24,17 @@ export interface VigilServerOptions {
   maxMessageBytes: number;
   /** PEM files; when set the server speaks TLS (HTTP/2 with HTTP/1.1 fallback via ALPN). */
   tls?: { certFile: string; keyFile: string } | undefined;
+  /**
+   * Ask TLS clients for a certificate issued by this CA bundle (mTLS); only with `tls`. When
+   * `required`, the handshake fails without a valid one; otherwise an untrusted certificate
+   * still connects and access control refuses its calls. Default: no certificate requested.
+   */
+  clientCertificates?: ClientCertificateConfig | undefined;
   logger: Logger;
   /** Plain HTTP endpoints tried in order before the RPC router (`/metrics`, the console). */
   httpRoutes?: HttpRoute[];
+  /** Connection-level bounds against slow and greedy clients. Default `transportLimitDefaults`. */
+  transport?: Partial<TransportLimitConfig>;
 }
 
 /** A Vigil HTTP server, created but not yet listening. */
@@ -50,8 +61,11 @@ export async function createVigilServer(options: VigilServerOptions): Promise<Vi
     interceptors: options.interceptors ?? [],
     readMaxBytes: options.maxMessageBytes,
     fallback: unknownRouteHandler,
-    contextValues: (req) =>
-      createContextValues().set(peerAddressKey, req.socket?.remoteAddress ?? ""),
+    contextValues: (req) => {
+      const values = createContextValues().set(peerAddressKey, req.socket?.remoteAddress ?? "");
+      const certificate = options.clientCertificates ? clientCertificateOf(req) : undefined;
+      return certificate ? values.set(clientCertificateKey, certificate) : values;
+    },
   });
   let inFlight = 0;
   const httpRoutes = options.httpRoutes ?? [];
@@ -74,20 +88,44 @@ export async function createVigilServer(options: VigilServerOptions): Promise<Vi
     socket.once("close", () => sockets.delete(socket));
   };
 
+  const limits = { ...transportLimitDefaults, ...options.transport };
+  const h2Options = {
+    settings: { maxConcurrentStreams: limits.maxStreamsPerConnection },
+    maxSessionMemory: limits.http2MaxSessionMemoryMb,
+  };
+  const h1Options = {
+    headersTimeout: limits.http1HeadersTimeoutMs,
+    requestTimeout: limits.http1RequestTimeoutMs,
+    keepAliveTimeout: limits.http1KeepAliveTimeoutMs,
+    // How often Node looks for requests past the two timeouts above; its default is 30 s.
+    connectionsCheckingInterval: 1_000,
+  };
+
   let listener: net.Server;
   let h1: http.Server | undefined;
   let h2: http2.Http2Server | http2.Http2SecureServer;
   if (options.tls) {
-    const [cert, key] = await Promise.all([
+    const clientCa = options.clientCertificates;
+    const [cert, key, ca] = await Promise.all([
       readFile(options.tls.certFile),
       readFile(options.tls.keyFile),
+      clientCa ? readFile(clientCa.caFile) : undefined,
     ]);
-    h2 = http2.createSecureServer({ cert, key, allowHTTP1: true, minVersion: "TLSv1.2" }, handler);
+    const mtls = clientCa ? { requestCert: true, ca, rejectUnauthorized: clientCa.required } : {};
+    h2 = http2.createSecureServer(
+      { cert, key, allowHTTP1: true, minVersion: "TLSv1.2", ...mtls, ...h2Options },
+      handler,
+    );
+    // HTTP/1.1 over TLS is served by this server, which reads the HTTP/1.1 timeouts off itself.
+    Object.assign(h2, h1Options);
     h2.on("connection", track);
     listener = h2;
   } else {
-    h2 = http2.createServer({}, handler);
-    h1 = http.createServer(handler);
+    h2 = http2.createServer(h2Options, handler);
+    h1 = http.createServer(h1Options, handler);
+    // Node enforces the HTTP/1.1 timeouts from the moment a server emits `listening`; this one
+    // never listens (the preface router does), so without this slow clients were never cut.
+    h1.emit("listening");
     const servers = { h1, h2 };
     listener = net.createServer((socket) => {
       track(socket);

@@ -37,6 +37,9 @@ const (
 	AuditRecordKind_AUDIT_RECORD_KIND_APPROVAL AuditRecordKind = 4
 	// An administrative action (policy loaded, retention prune).
 	AuditRecordKind_AUDIT_RECORD_KIND_ADMIN AuditRecordKind = 5
+	// A call refused before it ran: no valid credential, or a role the caller does not hold.
+	// `action` is the RPC (`vigil.v1.PolicyService/Authorize`), `reasons` say why.
+	AuditRecordKind_AUDIT_RECORD_KIND_ACCESS AuditRecordKind = 6
 )
 
 // Enum value maps for AuditRecordKind.
@@ -48,6 +51,7 @@ var (
 		3: "AUDIT_RECORD_KIND_EVENT",
 		4: "AUDIT_RECORD_KIND_APPROVAL",
 		5: "AUDIT_RECORD_KIND_ADMIN",
+		6: "AUDIT_RECORD_KIND_ACCESS",
 	}
 	AuditRecordKind_value = map[string]int32{
 		"AUDIT_RECORD_KIND_UNSPECIFIED": 0,
@@ -56,6 +60,7 @@ var (
 		"AUDIT_RECORD_KIND_EVENT":       3,
 		"AUDIT_RECORD_KIND_APPROVAL":    4,
 		"AUDIT_RECORD_KIND_ADMIN":       5,
+		"AUDIT_RECORD_KIND_ACCESS":      6,
 	}
 )
 
@@ -1512,14 +1517,15 @@ const file_vigil_v1_audit_proto_rawDesc = "" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\"y\n" +
 	"\x17ListCheckpointsResponse\x126\n" +
 	"\vcheckpoints\x18\x01 \x03(\v2\x14.vigil.v1.CheckpointR\vcheckpoints\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\xcf\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\xed\x01\n" +
 	"\x0fAuditRecordKind\x12!\n" +
 	"\x1dAUDIT_RECORD_KIND_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aAUDIT_RECORD_KIND_DECISION\x10\x01\x12\x1f\n" +
 	"\x1bAUDIT_RECORD_KIND_REDACTION\x10\x02\x12\x1b\n" +
 	"\x17AUDIT_RECORD_KIND_EVENT\x10\x03\x12\x1e\n" +
 	"\x1aAUDIT_RECORD_KIND_APPROVAL\x10\x04\x12\x1b\n" +
-	"\x17AUDIT_RECORD_KIND_ADMIN\x10\x052\x95\x03\n" +
+	"\x17AUDIT_RECORD_KIND_ADMIN\x10\x05\x12\x1c\n" +
+	"\x18AUDIT_RECORD_KIND_ACCESS\x10\x062\x95\x03\n" +
 	"\fAuditService\x12M\n" +
 	"\fQueryRecords\x12\x1d.vigil.v1.QueryRecordsRequest\x1a\x1e.vigil.v1.QueryRecordsResponse\x12D\n" +
 	"\tGetRecord\x12\x1a.vigil.v1.GetRecordRequest\x1a\x1b.vigil.v1.GetRecordResponse\x12D\n" +
