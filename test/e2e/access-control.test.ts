@@ -16,6 +16,7 @@ import { Decision } from "../../gen/vigil/v1/common_pb.js";
 import { PolicyAdminService } from "../../gen/vigil/v1/policy_admin_pb.js";
 import { PolicyService } from "../../gen/vigil/v1/policy_service_pb.js";
 import { tokenHash } from "../../server/src/auth/api-tokens.js";
+import { bearer } from "../support/bearer.js";
 import { expectConnectError } from "../support/connect-error.js";
 import { ordinaryRead } from "../support/requests.js";
 import { removeDir, startVigil, tempDir, type VigilProcess } from "../support/vigil-process.js";
@@ -91,11 +92,7 @@ const protocols = {
 };
 
 function transportFor(protocol: keyof typeof protocols, token?: string): Transport {
-  const bearer: Interceptor = (next) => (request) => {
-    if (token) request.header.set("authorization", `Bearer ${token}`);
-    return next(request);
-  };
-  return protocols[protocol](vigil.baseUrl, [bearer]);
+  return protocols[protocol](vigil.baseUrl, bearer(token));
 }
 
 /**

@@ -1,12 +1,13 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { Code, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
+import { Code, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { AuditRecordKind, AuditService } from "../../gen/vigil/v1/audit_pb.js";
 import { Decision } from "../../gen/vigil/v1/common_pb.js";
 import { PolicyService } from "../../gen/vigil/v1/policy_service_pb.js";
+import { bearer } from "../support/bearer.js";
 import { expectConnectError } from "../support/connect-error.js";
 import { ordinaryRead } from "../support/requests.js";
 import { removeDir, startVigil, type VigilProcess } from "../support/vigil-process.js";
@@ -67,16 +68,6 @@ async function jwt(sub: string, roles: string[], claims: Record<string, unknown>
     .sign(signingKey);
   issued.push(token);
   return token;
-}
-
-function bearer(token: string | undefined): Interceptor[] {
-  if (!token) return [];
-  return [
-    (next) => (request) => {
-      request.header.set("authorization", `Bearer ${token}`);
-      return next(request);
-    },
-  ];
 }
 
 const protocols = [

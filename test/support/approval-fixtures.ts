@@ -1,7 +1,7 @@
 import { cp, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
-import { createClient, type Interceptor } from "@connectrpc/connect";
+import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { ApprovalService } from "../../gen/vigil/v1/approval_pb.js";
 import { PrincipalKind } from "../../gen/vigil/v1/common_pb.js";
@@ -12,6 +12,7 @@ import {
 } from "../../gen/vigil/v1/policy_service_pb.js";
 import { tokenHash } from "../../server/src/auth/api-tokens.js";
 import { projectRoot } from "../../server/src/main.js";
+import { bearer } from "./bearer.js";
 import { removeDir, startVigil, tempDir, type VigilProcess } from "./vigil-process.js";
 
 /** The reviewers and other token holders of the approval tests, with their tokens. */
@@ -146,16 +147,6 @@ export function productionReadArgs(resource: string): string[] {
     "environment=production",
     "--secret",
     "REPORTING_DB",
-  ];
-}
-
-function bearer(token: string | undefined): Interceptor[] {
-  if (!token) return [];
-  return [
-    (next) => (request) => {
-      request.header.set("authorization", `Bearer ${token}`);
-      return next(request);
-    },
   ];
 }
 

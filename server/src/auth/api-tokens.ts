@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { parse } from "smol-toml";
+import { stringList } from "../config/toml-values.js";
 import { ConfigError, describeError, UnauthenticatedError } from "../errors.js";
 import type { Identity } from "./identity.js";
 
@@ -82,12 +83,4 @@ export function tokenHash(token: string): string {
 /** A new random API token (256 bits). */
 export function newApiToken(): string {
   return `${tokenPrefix}${randomBytes(32).toString("base64url")}`;
-}
-
-function stringList(value: unknown, name: string): string[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value) || value.some((v) => typeof v !== "string" || v === "")) {
-    throw new ConfigError(`${name} must be a list of non-empty strings`);
-  }
-  return value as string[];
 }

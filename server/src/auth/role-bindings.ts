@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { parse } from "smol-toml";
+import { stringList } from "../config/toml-values.js";
 import { ConfigError, describeError } from "../errors.js";
 import type { Identity } from "./identity.js";
 import { isRole, type Role, roleNames } from "./roles.js";
@@ -95,12 +96,4 @@ export async function loadRoleBindings(path: string): Promise<RoleBindings> {
 
 function matches(pattern: string, id: string): boolean {
   return pattern.endsWith("*") ? id.startsWith(pattern.slice(0, -1)) : id === pattern;
-}
-
-function stringList(value: unknown, name: string): string[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value) || value.some((v) => typeof v !== "string" || v === "")) {
-    throw new ConfigError(`${name} must be a list of non-empty strings`);
-  }
-  return value as string[];
 }
