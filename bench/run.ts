@@ -2,8 +2,10 @@
  * `npm run bench`: the in-process cost of a policy decision (main thread vs worker pool, with
  * event-loop delay), then Authorize and Record against a real server on loopback, then audit
  * queries, VerifyLog and ExportRecords over the log that load left behind, then Redact
- * (throughput and recall on a generated corpus, latency and RPC throughput). Prints numbers;
- * asserts nothing (targets live in the issues). BENCH_SECONDS sets the run length.
+ * (throughput and recall on a generated corpus, latency and RPC throughput), then Authorize
+ * against an OPA server and a no-op floor (`compare/`), and Redact against gitleaks on the same
+ * corpus. Prints numbers; asserts nothing (targets live in the issues). BENCH_SECONDS sets the
+ * run length; BENCH_ONLY=compare runs only the two comparisons.
  */
 import { readFile } from "node:fs/promises";
 import { type Client, createClient } from "@connectrpc/connect";
@@ -13,6 +15,7 @@ import { ordinaryRead } from "../test/support/requests.js";
 import { removeDir, startVigil } from "../test/support/vigil-process.js";
 import { type AuditBench, measureAudit, printAudit, spreadRecordRequest } from "./audit.js";
 import { measureStoreAppend } from "./audit-store.js";
+import { compareAuthorizeWithOpa } from "./compare/authorize-vs-opa.js";
 import { type LoadResult, load, printLoadTable } from "./load.js";
 import { measureEvaluation, printEvaluation } from "./policy-evaluation.js";
 import {
@@ -21,8 +24,10 @@ import {
   printRedactInProcess,
   printRedactLatency,
 } from "./redact.js";
+import { measureRedactVsGitleaks, printRedactVsGitleaks } from "./redact-vs-gitleaks.js";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 3);
+const only = process.env.BENCH_ONLY;
 
 async function serverLoad(): Promise<{
   results: LoadResult[];
@@ -67,17 +72,25 @@ async function serverLoad(): Promise<{
 }
 
 console.log(`Vigil bench: ${seconds}s per concurrent run, Node ${process.version}\n`);
-console.log("Policy evaluation in process (bundled policy library, opa-wasm):");
-printEvaluation(await measureEvaluation(seconds));
+if (only !== "compare") await benchEverythingElse();
+console.log("\nAuthorize vs OPA server, same Rego, data and request, h2load over h2c:");
+await compareAuthorizeWithOpa(seconds);
+console.log("\nRedact vs gitleaks on the same generated corpus:");
+printRedactVsGitleaks(await measureRedactVsGitleaks(seconds));
 
-const { results, audit, rssKiB } = await serverLoad();
-console.log("\nAgainst the server over loopback (every call durably audited):");
-printLoadTable(results);
-printAudit(audit);
-console.log("\nThe audit store alone (durable group commits, all indexes):");
-printLoadTable(await measureStoreAppend(seconds));
-if (rssKiB) console.log(`\nServer RSS after the run: ${(rssKiB / 1024).toFixed(0)} MiB`);
+async function benchEverythingElse(): Promise<void> {
+  console.log("Policy evaluation in process (bundled policy library, opa-wasm):");
+  printEvaluation(await measureEvaluation(seconds));
 
-console.log("");
-printRedactInProcess(await measureRedactInProcess(seconds));
-printRedactLatency(await measureRedactLatency(seconds));
+  const { results, audit, rssKiB } = await serverLoad();
+  console.log("\nAgainst the server over loopback (every call durably audited):");
+  printLoadTable(results);
+  printAudit(audit);
+  console.log("\nThe audit store alone (durable group commits, all indexes):");
+  printLoadTable(await measureStoreAppend(seconds));
+  if (rssKiB) console.log(`\nServer RSS after the run: ${(rssKiB / 1024).toFixed(0)} MiB`);
+
+  console.log("");
+  printRedactInProcess(await measureRedactInProcess(seconds));
+  printRedactLatency(await measureRedactLatency(seconds));
+}

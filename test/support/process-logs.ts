@@ -1,7 +1,10 @@
 import type { ChildProcess } from "node:child_process";
 import { closeSync, openSync, writeFileSync, writeSync } from "node:fs";
 import { basename, join } from "node:path";
-import { expect, inject } from "vitest";
+
+// Importing vitest outside a vitest run throws, and scripts (`npm run bench`) start servers
+// through these helpers too: load it only when vitest is the one running.
+const vitest = process.env.VITEST ? await import("vitest") : undefined;
 
 /*
  * Writes what the Vigil processes a test starts print into this run's log directory, where
@@ -16,9 +19,9 @@ export type ProcessKind = "server" | "proxy" | "cli";
 /** Where a process's log goes: `<test file>-<kind>-<pid>.log` in the run's log directory. */
 function logPath(kind: ProcessKind, pid: number | undefined): string | undefined {
   // Outside a run with the global setup (e.g. a helper used from a script) nothing is kept.
-  const dir = inject("logDir") as string | undefined;
-  if (dir === undefined) return undefined;
-  const testFile = basename(expect.getState().testPath ?? "unknown", ".ts");
+  const dir = vitest?.inject("logDir") as string | undefined;
+  if (vitest === undefined || dir === undefined) return undefined;
+  const testFile = basename(vitest.expect.getState().testPath ?? "unknown", ".ts");
   return join(dir, `${testFile}-${kind}-${pid ?? "unknown"}.log`);
 }
 
