@@ -248,13 +248,21 @@ describe("the tokens file", () => {
   it("revokes a removed token and accepts a new one without a restart", async () => {
     const newcomer = { id: "svc:new", token: "vgl_test_role_new_0c0c", roles: ["client"] };
     const { client, ...rest } = holders;
-    await writeFile(tokensFile, tokensToml([...Object.values(rest), newcomer]));
+    const typo = { id: "svc:typo", token: "vgl_test_role_typo_1a1a", roles: ["aprover"] };
+    await writeFile(tokensFile, tokensToml([...Object.values(rest), newcomer, typo]));
     const revoked = transportFor("grpc", client.token);
     await expect
       .poll(() => codeOf(revoked, PolicyService, "Authorize"), { timeout: 10_000 })
       .toBe(Code.Unauthenticated);
     const fresh = createClient(PolicyService, transportFor("grpc", newcomer.token));
     expect((await fresh.authorize(ordinaryRead())).decision).toBe(Decision.ALLOW);
+    // A misspelt role grants nothing, and the log says which entry names it.
+    expect(vigil.logs().find((l) => l.id === "svc:typo" && l.level === 40)).toMatchObject({
+      unknown: ["aprover"],
+    });
+    expect(await codeOf(transportFor("grpc", typo.token), PolicyService, "Authorize")).toBe(
+      Code.PermissionDenied,
+    );
   });
 
   it("keeps the tokens in force when a broken file is saved, and says so in the log", async () => {

@@ -62,6 +62,7 @@ export const PLANTED_SECRETS: readonly PlantedSecret[] = [
   { name: "role token admin (access-control)", value: "vgl_test_role_admin_9e30" },
   { name: "role token none (access-control)", value: "vgl_test_role_none_5d77" },
   { name: "role token new (access-control)", value: "vgl_test_role_new_0c0c" },
+  { name: "role token typo (access-control)", value: "vgl_test_role_typo_1a1a" },
   { name: "forged token (access-control)", value: "vgl_forged_7a7a7a7a" },
   { name: "caller token alpha (limits)", value: "vgl_test_limits_alpha_4d2f9c" },
   { name: "caller token beta (limits)", value: "vgl_test_limits_beta_8e1a7b" },

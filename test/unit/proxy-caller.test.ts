@@ -21,6 +21,7 @@ import { proxyObligations } from "../../server/src/proxy/proxy-obligations.js";
 describe("caller authentication", () => {
   const callers = {
     size: 1,
+    identities: [],
     authenticate(token: string) {
       if (token !== "vgl_agent_token") throw new UnauthenticatedError("no");
       return { id: "agent:bot", method: "token" as const, roles: [], groups: ["builders"] };

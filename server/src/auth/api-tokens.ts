@@ -11,6 +11,8 @@ export interface TokenAuthenticator {
   authenticate(token: string): Identity;
   /** How many tokens are configured. */
   size: number;
+  /** The identities of the entries, in file order. */
+  identities: readonly Identity[];
 }
 
 /** Prefix of tokens made by {@link newApiToken}, so scanners and humans can recognise them. */
@@ -72,6 +74,7 @@ export function parseApiTokens(text: string, path: string): TokenAuthenticator {
       return identity;
     },
     size: byHash.size,
+    identities: [...byHash.values()],
   };
 }
 

@@ -2,6 +2,7 @@ import type { Logger } from "../logging/logger.js";
 import { type Watch, watchDebounced } from "../policy/file-watch.js";
 import { loadApiTokens, type TokenAuthenticator } from "./api-tokens.js";
 import type { Authenticator } from "./authenticator.js";
+import { isRole, roleNames } from "./roles.js";
 
 /** Options for {@link createTokenAuthenticator}. */
 export interface TokenAuthenticatorOptions {
@@ -34,6 +35,7 @@ export async function createTokenAuthenticator(
 ): Promise<TokenFileAuthenticator> {
   const { path, logger } = options;
   let tokens: TokenAuthenticator = await loadApiTokens(path);
+  warnUnknownRoles(tokens, path, logger);
   let watch: Watch | undefined;
   if (options.watch ?? true) {
     watch = watchDebounced({
@@ -42,6 +44,7 @@ export async function createTokenAuthenticator(
       run: async () => {
         try {
           tokens = await loadApiTokens(path);
+          warnUnknownRoles(tokens, path, logger);
           logger.info({ path, tokens: tokens.size }, "tokens file reloaded");
           options.onReload?.("loaded");
         } catch (error) {
@@ -64,4 +67,21 @@ export async function createTokenAuthenticator(
       await watch?.close();
     },
   };
+}
+
+/**
+ * A role name Vigil does not know grants nothing; most likely a typo (`aprover`), so say so.
+ * Not an error: the same file format serves `vigil proxy --callers`, whose roles are principal
+ * kinds (`user`, `service`, `ci_job`).
+ */
+function warnUnknownRoles(tokens: TokenAuthenticator, path: string, logger: Logger): void {
+  for (const identity of tokens.identities) {
+    const unknown = identity.roles.filter((role) => !isRole(role));
+    if (unknown.length > 0) {
+      logger.warn(
+        { path, id: identity.id, unknown, known: roleNames },
+        "tokens file entry names roles Vigil does not know; they grant nothing",
+      );
+    }
+  }
 }
