@@ -1,5 +1,6 @@
 import { UnauthenticatedError } from "../errors.js";
 import type { Authenticator } from "./authenticator.js";
+import { looksLikeJwt } from "./bearer-token.js";
 import type { Credentials, Identity } from "./identity.js";
 import type { RoleBindings } from "./role-bindings.js";
 
@@ -15,9 +16,6 @@ export interface CallerAuthenticatorOptions {
   bindings?: RoleBindings | undefined;
 }
 
-/** A compact JWS: three base64url parts. API tokens (`vgl_…`) never have dots. */
-const jwsShape = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
-
 /**
  * Composes the configured authenticators into one. A bearer credential decides when present
  * (a JWT goes to the JWT verifier, anything else to the API tokens); otherwise the client
@@ -31,7 +29,7 @@ export function createCallerAuthenticator(options: CallerAuthenticatorOptions): 
     async authenticate(credentials: Credentials): Promise<Identity | undefined> {
       let identity: Identity | undefined;
       if (credentials.bearer !== undefined) {
-        const verifier = jwt && jwsShape.test(credentials.bearer) ? jwt : tokens;
+        const verifier = jwt && looksLikeJwt(credentials.bearer) ? jwt : tokens;
         if (!verifier) {
           throw new UnauthenticatedError(
             jwt

@@ -19,8 +19,6 @@ export interface TokenAuthenticatorOptions {
 export interface TokenFileAuthenticator extends Authenticator {
   /** Tokens accepted right now. */
   size(): number;
-  /** Resolves once the file watcher is ready (a change after this is seen). */
-  ready: Promise<void>;
 }
 
 /**
@@ -62,7 +60,6 @@ export async function createTokenAuthenticator(
       return credentials.bearer === undefined ? undefined : tokens.authenticate(credentials.bearer);
     },
     size: () => tokens.size,
-    ready: watch?.ready ?? Promise.resolve(),
     async close() {
       await watch?.close();
     },

@@ -179,7 +179,7 @@ function parseClientCertificates(
 }
 
 /** Parses `client,auditor` or `none` into roles, naming any unknown one. */
-export function roleList(flag: string, value: string): Role[] {
+function roleList(flag: string, value: string): Role[] {
   if (value.trim().toLowerCase() === "none") return [];
   const names = value
     .split(",")

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import { create } from "@bufbuild/protobuf";
 import { type Principal, PrincipalKind, PrincipalSchema } from "../../../gen/vigil/v1/common_pb.js";
 import type { TokenAuthenticator } from "../auth/api-tokens.js";
+import { bearerToken } from "../auth/bearer-token.js";
 import { UnauthenticatedError } from "../errors.js";
 import { CallerUnauthenticatedError } from "./proxy-errors.js";
 
@@ -27,8 +28,7 @@ const kindRoles = new Map<string, PrincipalKind>([
 export function presentedToken(headers: IncomingHttpHeaders): string | undefined {
   const apiKey = headers["x-api-key"];
   if (typeof apiKey === "string" && apiKey.trim() !== "") return apiKey.trim();
-  const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(headers.authorization ?? "");
-  return match?.[1];
+  return bearerToken(headers.authorization);
 }
 
 /**

@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import type { Interceptor } from "@connectrpc/connect";
 import { type AuditRecord, CallerSchema } from "../../../gen/vigil/v1/audit_pb.js";
 import type { Authenticator } from "../auth/authenticator.js";
+import { bearerToken, looksLikeJwt } from "../auth/bearer-token.js";
 import type { Credentials, Identity } from "../auth/identity.js";
 import type { Role } from "../auth/roles.js";
 import { NotPermittedError, UnauthenticatedError } from "../errors.js";
@@ -92,11 +93,11 @@ function credentialsOf(header: Headers, certificate: Credentials["certificate"])
   const credentials: Credentials = {};
   const authorization = header.get("authorization");
   if (authorization !== null) {
-    const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization);
-    if (!match?.[1]) {
+    const token = bearerToken(authorization);
+    if (token === undefined) {
       throw new UnauthenticatedError('the authorization header must be "Bearer <token>"');
     }
-    credentials.bearer = match[1];
+    credentials.bearer = token;
   }
   if (certificate) credentials.certificate = certificate;
   return credentials;
@@ -106,5 +107,6 @@ function credentialsOf(header: Headers, certificate: Credentials["certificate"])
 function attemptedMethod(header: Headers): string {
   const authorization = header.get("authorization");
   if (authorization === null) return "mtls";
-  return /^Bearer\s+[\w-]+\.[\w-]+\./i.test(authorization) ? "jwt" : "token";
+  const token = bearerToken(authorization);
+  return token !== undefined && looksLikeJwt(token) ? "jwt" : "token";
 }
