@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx's loader, so `npx vigil` works without a build step.
-import { register } from "tsx/esm/api";
+// The CLI: from the build in dist/ when it is fresh, else from the TypeScript sources through
+// tsx, so `npx vigil` works without a build step (see load-entry.js).
+import { importEntry } from "./load-entry.js";
 
-register();
-const { main } = await import("../server/src/cli/vigil.ts");
+const { main } = await importEntry("server/src/cli/vigil.ts");
 await main();

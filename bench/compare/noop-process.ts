@@ -11,11 +11,14 @@ export interface NoopProcess {
 }
 
 /**
- * Starts `noop-server.ts` in its own Node process, loaded through tsx like `bin/vigil.js`, so
- * its CPU and memory are measured the way Vigil's are, and waits for the port it printed.
+ * Starts `noop-server.ts` in its own Node process, loaded the way `bin/vigil.js` loads Vigil
+ * (the build in dist/ when fresh, else tsx), so its CPU and memory are measured the way
+ * Vigil's are, and waits for the port it printed.
  */
 export async function startNoopServer(): Promise<NoopProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "bench/compare/noop-server.ts"], {
+  // Through bin/load-entry.js, as bin/vigil.js loads Vigil: from dist/ when the build is fresh.
+  const load = `import("./bin/load-entry.js").then((m) => m.importEntry("bench/compare/noop-server.ts"))`;
+  const child = spawn(process.execPath, ["--input-type=module", "--eval", load], {
     cwd: projectRoot,
     stdio: ["ignore", "pipe", "pipe"],
   });

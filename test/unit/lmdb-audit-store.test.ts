@@ -114,7 +114,8 @@ describe("openLmdbAuditStore", () => {
       genesisHash,
       receipt.hash,
     ]);
-    expect(forged.sequence).toBe(99n);
+    // The store takes the record (AuditStore.append) and sets the chain fields on it.
+    expect([forged.sequence, forged.prevHash]).toEqual([1n, genesisHash]);
   });
 
   it("hashes exactly the stored bytes, so head().hash matches the last record", async () => {

@@ -51,7 +51,8 @@ export interface RecordPage {
 export interface AuditStore {
   /**
    * Appends a record, assigning its sequence, chain hashes and a `time` no earlier than the
-   * previous entry's. Resolves only after the write is durable; rejects with
+   * previous entry's. The store takes the record: it sets those fields on it, and the caller
+   * must not change it afterwards (callers build each record fresh). Resolves only after the write is durable; rejects with
    * `StoreUnavailableError` if it cannot be, or `AuditOverloadedError` when too many appends
    * are already waiting.
    */

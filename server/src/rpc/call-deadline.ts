@@ -32,33 +32,34 @@ export function createCallDeadlineInterceptor(options: CallDeadlineOptions = {})
     if (request.stream) return next(request);
     const client = request.signal;
     const deadline = new AbortController();
-    // Left linked after the answer: Connect aborts the call's signal once it is over, and the
-    // handler's signal should tell it the same.
-    const onClientAbort = () => deadline.abort(ConnectError.from(client.reason));
+    let reject: (reason: unknown) => void = () => undefined;
+    const cutShort = new Promise<never>((_, rejectWith) => {
+      reject = rejectWith;
+    });
+    const stop = (reason: unknown) => {
+      deadline.abort(reason);
+      reject(reason);
+    };
+    const onClientAbort = () => stop(ConnectError.from(client.reason));
     if (client.aborted) onClientAbort();
     else client.addEventListener("abort", onClientAbort, { once: true });
     const timer =
       timeoutMs > 0
         ? setTimeout(() => {
             options.onRefused?.("request_timeout");
-            deadline.abort(new CallDeadlineError(timeoutMs));
+            stop(new CallDeadlineError(timeoutMs));
           }, timeoutMs)
         : undefined;
     const work = next({ ...request, signal: deadline.signal });
     // The call may still fail after it was answered with DeadlineExceeded; that is not news.
     work.catch(() => undefined);
     try {
-      return await Promise.race([work, rejectOnAbort(deadline.signal)]);
+      return await Promise.race([work, cutShort]);
     } finally {
+      // Unlinked once answered: the handler's work is over, and Connect aborting every finished
+      // call's signal would otherwise build an error per call that nobody reads.
       clearTimeout(timer);
+      client.removeEventListener("abort", onClientAbort);
     }
   };
-}
-
-/** A promise that rejects with the signal's reason once it aborts, and never settles otherwise. */
-function rejectOnAbort(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    else signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-  });
 }
