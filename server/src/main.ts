@@ -30,6 +30,7 @@ import { createContentRedactor } from "./redact/content-redactor.js";
 import { loadCustomRules } from "./redact/custom-rules-files.js";
 import { loadFingerprintKey } from "./redact/fingerprint-key.js";
 import { createAccessControlInterceptor } from "./rpc/access-control.js";
+import { createBatchSizeInterceptor } from "./rpc/batch-size.js";
 import { createCallDeadlineInterceptor } from "./rpc/call-deadline.js";
 import { createCallLimitsInterceptor } from "./rpc/call-limits.js";
 import { createErrorMappingInterceptor } from "./rpc/error-mapping.js";
@@ -42,8 +43,14 @@ import { createMetricsRoute } from "./server/metrics-route.js";
 import { createVigilServer } from "./server/vigil-server.js";
 import { createWorkerPool } from "./workers/worker-pool.js";
 
-/** The repository root, where the bundled policies and the pinned opa live. */
-export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+/**
+ * The repository root, where the bundled policies and the pinned opa live: two levels up from
+ * the sources, three from their build in dist/.
+ */
+export const projectRoot = ((here) =>
+  existsSync(join(here, "../../package.json"))
+    ? resolve(here, "../..")
+    : resolve(here, "../../.."))(dirname(fileURLToPath(import.meta.url)));
 
 /** Defaults for paths not given by flag or environment. */
 export function projectDefaults(): ConfigDefaults {
@@ -185,7 +192,8 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<voi
   });
   // Outermost first: access control's refusals are mapped like every other error. The deadline
   // wraps the rest, so a call it cuts keeps its slots until its work has really ended; load is
-  // shed before authenticating, per-caller limits need the identity access control sets.
+  // shed before authenticating, per-caller limits need the identity access control sets, and an
+  // oversized batch is refused before it spends the caller's tokens.
   const { limits } = config;
   const onLimit = (limit: string) => metrics.limitRefusals.inc({ limit });
   const interceptors = [
@@ -200,6 +208,7 @@ export async function serve(argv: string[], env: NodeJS.ProcessEnv): Promise<voi
       onError: (error) =>
         logger.warn({ err: describeError(error) }, "could not record a refused call"),
     }),
+    createBatchSizeInterceptor({ maxBatchSize: limits.maxBatchSize, onRefused: onLimit }),
     createCallLimitsInterceptor({
       maxConcurrentPerCaller: limits.maxConcurrentPerCaller,
       ratePerCaller: limits.ratePerCaller,

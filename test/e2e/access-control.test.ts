@@ -38,6 +38,7 @@ type Holder = keyof typeof holders;
  */
 const admits: Record<string, Holder[]> = {
   "PolicyService/Authorize": ["client"],
+  "PolicyService/AuthorizeBatch": ["client"],
   "PolicyService/Redact": ["client"],
   "PolicyService/RedactStream": ["client"],
   "PolicyService/Record": ["client"],

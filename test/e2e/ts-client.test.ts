@@ -121,6 +121,25 @@ describe.each(protocols)("the TypeScript client over %s", (protocol) => {
     expect(deny.reasons.map((r) => r.code)).toEqual(["offboarded_identity"]);
   });
 
+  it("authorizeBatch() answers each request in order, a refused one as a deny carrying its error", async () => {
+    const client = vigilClient({ protocol });
+    const noAction = { ...ordinaryRead(), action: "" };
+    const decisions = await client.authorizeBatch([ordinaryRead(), noAction, offboardedCiJob()]);
+    expect(decisions.map((d) => [d.outcome, d.allowed])).toEqual([
+      ["allow", true],
+      ["deny", false],
+      ["deny", false],
+    ]);
+    expect(decisions[0]?.decisionId).toMatch(/^[0-9a-f-]{36}$/);
+    expect([decisions[1]?.decisionId, decisions[1]?.error?.code]).toEqual([
+      "",
+      Code.InvalidArgument,
+    ]);
+    expect(decisions[1]?.error?.message).toContain("action: is required");
+    expect(decisions[2]?.reasons.map((r) => r.code)).toEqual(["offboarded_identity"]);
+    expect(await client.authorizeBatch([])).toEqual([]);
+  });
+
   it("guard() gives the model only the masked prompt, masks its answer and records both", async () => {
     const client = vigilClient({ protocol });
     const model = spyAction(
@@ -276,6 +295,19 @@ describe("failing closed", () => {
       expect(error).toBeInstanceOf(VigilUnavailableError);
       expect((error as Error).message).not.toContain(githubToken);
       expect(action.seen).toEqual([]);
+    },
+  );
+
+  it.each(protocols)(
+    "denies every request of a batch when Vigil is unreachable over %s",
+    async (protocol) => {
+      const client = vigilClient({ baseUrl: closedPortUrl, protocol });
+      const decisions = await client.authorizeBatch([ordinaryRead(), ordinaryRead()]);
+      expect(decisions.map((d) => [d.outcome, d.allowed, d.failedOpen, d.error?.code])).toEqual([
+        ["deny", false, false, Code.Unavailable],
+        ["deny", false, false, Code.Unavailable],
+      ]);
+      expect(decisions[0]?.reasons.map((r) => r.code)).toEqual([noAnswerReason]);
     },
   );
 

@@ -8,6 +8,7 @@ import {
 } from "@connectrpc/connect";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import {
+  AuthorizeBatchResponseSchema,
   AuthorizeResponseSchema,
   PolicyService,
   RecordStreamResponseSchema,
@@ -15,6 +16,7 @@ import {
 } from "../../gen/vigil/v1/policy_service_pb.js";
 import { InvalidInputError } from "../../server/src/errors.js";
 import { createLogger } from "../../server/src/logging/logger.js";
+import { createBatchSizeInterceptor } from "../../server/src/rpc/batch-size.js";
 import {
   type CallDeadlineOptions,
   createCallDeadlineInterceptor,
@@ -47,6 +49,7 @@ export function createGate(): Gate {
 export interface TestLimits extends CallLimitsOptions {
   maxInFlight?: number;
   maxJsonDepth?: number;
+  maxBatchSize?: number;
   deadline?: CallDeadlineOptions;
 }
 
@@ -61,7 +64,8 @@ export function as(id: string, options: CallOptions = {}): CallOptions {
  * A PolicyService client over the in-memory router, through the limit interceptors in the
  * order `main.ts` uses, with a stand-in for access control that takes the caller from a
  * header. Its handlers hold `Authorize` with action `hold` until `gate` opens, fail it with
- * `fail`, echo RedactStream chunks and count RecordStream events.
+ * `fail`, answer AuthorizeBatch with one result per request, echo RedactStream chunks and
+ * count RecordStream events.
  */
 export function limitedClient(limits: TestLimits, gate: Gate = createGate()) {
   const refusals: string[] = [];
@@ -78,6 +82,13 @@ export function limitedClient(limits: TestLimits, gate: Gate = createGate()) {
       if (request.action === "hold") await gate.wait();
       if (request.action === "fail") throw new InvalidInputError("action", "fails on purpose");
       return create(AuthorizeResponseSchema, { decisionId: request.action });
+    },
+    async authorizeBatch(request) {
+      return create(AuthorizeBatchResponseSchema, {
+        results: request.requests.map((r) => ({
+          result: { case: "response" as const, value: { decisionId: r.action } },
+        })),
+      });
     },
     async *redactStream(requests) {
       for await (const request of requests) {
@@ -106,6 +117,7 @@ export function limitedClient(limits: TestLimits, gate: Gate = createGate()) {
           createCallDeadlineInterceptor({ timeoutMs: 0, ...limits.deadline, onRefused }),
           createLoadSheddingInterceptor({ maxInFlight: limits.maxInFlight ?? 0, onRefused }),
           authenticate,
+          createBatchSizeInterceptor({ maxBatchSize: limits.maxBatchSize ?? 256, onRefused }),
           createCallLimitsInterceptor({ ...limits, onRefused }),
           createMessageDepthInterceptor({ maxJsonDepth: limits.maxJsonDepth ?? 32, onRefused }),
         ],

@@ -148,6 +148,52 @@ describe("per-caller rate limit", () => {
   });
 });
 
+describe("AuthorizeBatch", () => {
+  const batch = (size: number) => ({
+    requests: Array.from({ length: size }, (_, i) => ({ action: String(i) })),
+  });
+
+  it("costs one token per request, all taken or none, so batching cannot outrun the rate", async () => {
+    const { policy, refusals } = limitedClient({ ratePerCaller: 1, rateBurst: 5 });
+    expect((await policy.authorizeBatch(batch(3), as("a"))).results).toHaveLength(3);
+    const error = await expectConnectError(policy.authorizeBatch(batch(3), as("a")));
+    expect(error.code).toBe(Code.ResourceExhausted);
+    expect(error.rawMessage).toMatch(
+      /^this batch of 3 requests is over the per-caller rate limit of 1 calls\/s with a burst of 5 \(--rate-limit-burst\) \(server flag --rate-limit-per-caller\); retry in \d+ ms$/,
+    );
+    // The refused batch took nothing: the two tokens left still cover two more requests.
+    expect((await policy.authorizeBatch(batch(2), as("a"))).results).toHaveLength(2);
+    expect(refusals).toEqual(["rate_per_caller"]);
+  });
+
+  it("refuses a batch larger than the burst with advice to split it, since waiting cannot help", async () => {
+    const { policy } = limitedClient({ ratePerCaller: 1, rateBurst: 5 });
+    const error = await expectConnectError(policy.authorizeBatch(batch(6), as("a")));
+    expect(error.rawMessage).toMatch(
+      /^this batch of 6 requests is over the per-caller rate limit .*; split it into batches of at most 5$/,
+    );
+    expect((await policy.authorizeBatch(batch(5), as("a"))).results).toHaveLength(5);
+  });
+
+  it("charges an empty batch one token, like any call", async () => {
+    const { policy } = limitedClient({ ratePerCaller: 1, rateBurst: 1 });
+    await policy.authorizeBatch({}, as("a"));
+    const error = await expectConnectError(policy.authorizeBatch({}, as("a")));
+    expect(error.rawMessage).toContain("this call is over the per-caller rate limit");
+  });
+
+  it("refuses a batch over --max-batch-size before it spends any token", async () => {
+    const { policy, refusals } = limitedClient({ maxBatchSize: 4, ratePerCaller: 1, rateBurst: 4 });
+    const error = await expectConnectError(policy.authorizeBatch(batch(5), as("a")));
+    expect([error.code, error.rawMessage]).toEqual([
+      Code.ResourceExhausted,
+      "this batch of 5 requests is over the batch size limit of 4 requests (server flag --max-batch-size); split the batch",
+    ]);
+    expect((await policy.authorizeBatch(batch(4), as("a"))).results).toHaveLength(4);
+    expect(refusals).toEqual(["batch_size"]);
+  });
+});
+
 describe("load shedding", () => {
   it("sheds calls over --max-in-flight from any caller, and still answers health probes", async () => {
     const { policy, health, handlerSignals, gate, refusals } = limitedClient({ maxInFlight: 2 });

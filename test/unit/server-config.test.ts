@@ -361,6 +361,7 @@ describe("request limits", () => {
       ratePerCaller: 0,
       rateBurst: 1,
       maxJsonDepth: 32,
+      maxBatchSize: 256,
       requestTimeoutMs: 60_000,
       transport: {
         maxStreamsPerConnection: 128,
@@ -379,6 +380,7 @@ describe("request limits", () => {
       VIGIL_RATE_LIMIT_PER_CALLER: "20",
       VIGIL_RATE_LIMIT_BURST: "40",
       VIGIL_MAX_JSON_DEPTH: "16",
+      VIGIL_MAX_BATCH_SIZE: "50",
       VIGIL_REQUEST_TIMEOUT_MS: "5000",
       VIGIL_MAX_STREAMS_PER_CONNECTION: "64",
       VIGIL_HTTP2_MAX_SESSION_MEMORY_MB: "32",
@@ -392,6 +394,7 @@ describe("request limits", () => {
       ratePerCaller: 20,
       rateBurst: 40,
       maxJsonDepth: 12,
+      maxBatchSize: 50,
       requestTimeoutMs: 5000,
       transport: {
         maxStreamsPerConnection: 64,
@@ -420,6 +423,7 @@ describe("request limits", () => {
 
   it.each([
     [["--max-json-depth", "0"], '--max-json-depth: expected a positive integer, got "0"'],
+    [["--max-batch-size", "0"], '--max-batch-size: expected a positive integer, got "0"'],
     [["--max-in-flight=-1"], '--max-in-flight: expected a whole number ≥ 0, got "-1"'],
     [
       ["--rate-limit-per-caller", "fast"],

@@ -31,6 +31,16 @@ describe("token buckets", () => {
     expect([buckets.take("a"), buckets.take("a"), buckets.take("a")]).toEqual([0, 0, 500]);
   });
 
+  it("takes several tokens at once or none, and says a take over the burst can never succeed", () => {
+    const { buckets, advance } = bucketsAt(2, 4);
+    expect(buckets.take("a", 3)).toBe(0);
+    expect(buckets.take("a", 3)).toBe(1000);
+    expect(buckets.take("a", 1)).toBe(0);
+    expect(buckets.take("a", 5)).toBe(Number.POSITIVE_INFINITY);
+    advance(1500);
+    expect(buckets.take("a", 3)).toBe(0);
+  });
+
   it("keeps one caller's bucket apart from another's", () => {
     const { buckets } = bucketsAt(1, 1);
     expect(buckets.take("a")).toBe(0);

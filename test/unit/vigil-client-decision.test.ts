@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import {
+  decisionFromBatchResult,
   decisionFromResponse,
   denialOf,
   noAnswerReason,
@@ -13,7 +14,10 @@ import {
   VigilUnavailableError,
 } from "../../clients/ts/src/errors.js";
 import { Decision } from "../../gen/vigil/v1/common_pb.js";
-import { AuthorizeResponseSchema } from "../../gen/vigil/v1/policy_service_pb.js";
+import {
+  AuthorizeBatchResultSchema,
+  AuthorizeResponseSchema,
+} from "../../gen/vigil/v1/policy_service_pb.js";
 
 const unavailable = (code: Code) =>
   new VigilUnavailableError("Authorize", new ConnectError("no answer", code));
@@ -53,6 +57,37 @@ describe("unansweredDecision", () => {
     for (const code of [Code.Internal, Code.PermissionDenied, Code.Unauthenticated]) {
       const d = unansweredDecision(unavailable(code), true);
       expect([d.allowed, d.failedOpen]).toEqual([false, false]);
+    }
+  });
+});
+
+describe("decisionFromBatchResult", () => {
+  it("maps a decided result like a single answer", () => {
+    const result = create(AuthorizeBatchResultSchema, {
+      result: { case: "response", value: { decisionId: "d1", decision: Decision.ALLOW } },
+    });
+    const d = decisionFromBatchResult(result);
+    expect([d.outcome, d.allowed, d.decisionId, d.error]).toEqual(["allow", true, "d1", undefined]);
+  });
+
+  it("denies a refused request with Vigil's code and message, never failing open", () => {
+    const result = create(AuthorizeBatchResultSchema, {
+      result: {
+        case: "error",
+        value: { code: "unavailable", message: "principal.kind: is required" },
+      },
+    });
+    const d = decisionFromBatchResult(result);
+    expect([d.outcome, d.allowed, d.failedOpen, d.decisionId]).toEqual(["deny", false, false, ""]);
+    expect([d.error?.operation, d.error?.code]).toEqual(["AuthorizeBatch", Code.Unavailable]);
+    expect(d.error?.message).toContain("principal.kind: is required");
+    expect(d.reasons.map((r) => r.code)).toEqual([noAnswerReason]);
+  });
+
+  it("denies a request the server sent no result for", () => {
+    for (const result of [undefined, create(AuthorizeBatchResultSchema)]) {
+      const d = decisionFromBatchResult(result);
+      expect([d.outcome, d.allowed, d.error?.code]).toEqual(["deny", false, Code.Internal]);
     }
   });
 });

@@ -1,9 +1,14 @@
 import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { codeFromString } from "@connectrpc/connect/protocol-connect";
 import type { Approval } from "../../../gen/vigil/v1/approval_pb.js";
 import { Decision, type Reason, ReasonSchema } from "../../../gen/vigil/v1/common_pb.js";
 import type { Obligation } from "../../../gen/vigil/v1/obligation_pb.js";
-import type { AuthorizeResponse } from "../../../gen/vigil/v1/policy_service_pb.js";
-import { VigilDeniedError, type VigilUnavailableError } from "./errors.js";
+import type {
+  AuthorizeBatchResult,
+  AuthorizeResponse,
+} from "../../../gen/vigil/v1/policy_service_pb.js";
+import { VigilDeniedError, VigilUnavailableError } from "./errors.js";
 
 /** The three answers a policy gives, in the words the policy uses. */
 export type DecisionOutcome = "allow" | "deny" | "require_approval";
@@ -74,6 +79,20 @@ export function unansweredDecision(error: VigilUnavailableError, failOpen: boole
     error,
     failedOpen,
   };
+}
+
+/**
+ * One result of an AuthorizeBatch as a {@link VigilDecision}. A result carrying an error (or
+ * missing) is a deny with that error, never failed open: Vigil answered, it refused the request.
+ */
+export function decisionFromBatchResult(result: AuthorizeBatchResult | undefined): VigilDecision {
+  if (result?.result.case === "response") return decisionFromResponse(result.result.value);
+  const { code, message } =
+    result?.result.case === "error"
+      ? result.result.value
+      : { code: "internal", message: "Vigil sent no result for this request" };
+  const cause = new ConnectError(message, codeFromString(code) ?? Code.Unknown);
+  return unansweredDecision(new VigilUnavailableError("AuthorizeBatch", cause), false);
 }
 
 /** The error that says why `decision` does not let the action proceed. */

@@ -37,6 +37,19 @@ export interface VigilCalls {
     options?: VigilCallOptions,
   ): Promise<VigilDecision>;
   /**
+   * Asks about several actions in one call (`AuthorizeBatch`): one decision per request, in
+   * order, each exactly what `authorize()` would give (its own decision id and audit record).
+   * Never rejects: a request Vigil refused (e.g. a missing principal) is a deny carrying that
+   * error; when the whole call gets no usable answer every decision is a deny (an allow with
+   * `failedOpen` only under `failOpen` when Vigil was unreachable). Retried on `Unavailable`.
+   * An empty list resolves to `[]` without a call; the server refuses more than its
+   * `--max-batch-size` (256 by default), so split longer lists.
+   */
+  authorizeBatch(
+    requests: MessageInitShape<typeof AuthorizeRequestSchema>[],
+    options?: VigilCallOptions,
+  ): Promise<VigilDecision[]>;
+  /**
    * Masks content with the policy's redact plan. Rejects rather than hand back unmasked text:
    * `VigilDeniedError` when the plan refuses the content, `VigilUnavailableError` when Vigil gives
    * no usable answer. Retried on `Unavailable`.

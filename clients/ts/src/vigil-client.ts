@@ -2,7 +2,7 @@ import { type Client, ConnectError, createClient, type Transport } from "@connec
 import { ApprovalService } from "../../../gen/vigil/v1/approval_pb.js";
 import { PolicyService } from "../../../gen/vigil/v1/policy_service_pb.js";
 import { waitForApproval } from "./approval-wait.js";
-import { decisionFromResponse, unansweredDecision } from "./decision.js";
+import { decisionFromBatchResult, decisionFromResponse, unansweredDecision } from "./decision.js";
 import { toVigilError, VigilUnavailableError } from "./errors.js";
 import { runGuard } from "./guard.js";
 import type { GuardAction, GuardResult, GuardSpec } from "./guard-spec.js";
@@ -29,14 +29,15 @@ export interface VigilClientOptions {
    */
   timeoutMs?: number;
   /**
-   * Retries of Authorize and Redact when Vigil answers `Unavailable` (never for Record, which
-   * the server does not de-duplicate), after 100 ms, then 200 ms, … with jitter. Default: 2.
+   * Retries of Authorize, AuthorizeBatch and Redact when Vigil answers `Unavailable` (never for
+   * Record, which the server does not de-duplicate), after 100 ms, then 200 ms, … with jitter.
+   * Default: 2.
    */
   retries?: number;
   /**
-   * Let `authorize()` allow when Vigil cannot be reached or times out (never when it answers
-   * with an error). The decision says `failedOpen` and carries the error. `guard()` ignores it.
-   * Default: `false`: no answer is a deny.
+   * Let `authorize()` and `authorizeBatch()` allow when Vigil cannot be reached or times out
+   * (never when it answers with an error). The decision says `failedOpen` and carries the
+   * error. `guard()` ignores it. Default: `false`: no answer is a deny.
    */
   failOpen?: boolean;
   /** A transport to use instead of the one built from the options above (tests, custom TLS). Default: none. */
@@ -99,6 +100,17 @@ export function createVigilClient(options: VigilClientOptions): VigilClient {
       } catch (error) {
         const unanswered = new VigilUnavailableError("Authorize", ConnectError.from(error));
         return unansweredDecision(unanswered, failOpen);
+      }
+    },
+
+    async authorizeBatch(requests, o) {
+      if (requests.length === 0) return [];
+      try {
+        const response = await unary((c) => policyService.authorizeBatch({ requests }, c), o, true);
+        return requests.map((_, i) => decisionFromBatchResult(response.results[i]));
+      } catch (error) {
+        const unanswered = new VigilUnavailableError("AuthorizeBatch", ConnectError.from(error));
+        return requests.map(() => unansweredDecision(unanswered, failOpen));
       }
     },
 

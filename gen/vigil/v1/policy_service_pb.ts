@@ -18,7 +18,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file vigil/v1/policy_service.proto.
  */
 export const file_vigil_v1_policy_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch12aWdpbC92MS9wb2xpY3lfc2VydmljZS5wcm90bxIIdmlnaWwudjEiogIKEEF1dGhvcml6ZVJlcXVlc3QSJgoJcHJpbmNpcGFsGAEgASgLMhMudmlnaWwudjEuUHJpbmNpcGFsEg4KBmFjdGlvbhgCIAEoCRIkCghyZXNvdXJjZRgDIAEoCzISLnZpZ2lsLnYxLlJlc291cmNlEiQKB3NlY3JldHMYBCADKAsyEy52aWdpbC52MS5TZWNyZXRSZWYSIwoIY29udGVudHMYBSADKAsyES52aWdpbC52MS5Db250ZW50EigKB2NvbnRleHQYBiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhMKC2FwcHJvdmFsX2lkGAcgASgJEhIKCnNlc3Npb25faWQYCCABKAkSEgoKcmVxdWVzdF9pZBgJIAEoCSLeAgoRQXV0aG9yaXplUmVzcG9uc2USEwoLZGVjaXNpb25faWQYASABKAkSJAoIZGVjaXNpb24YAiABKA4yEi52aWdpbC52MS5EZWNpc2lvbhIhCgdyZWFzb25zGAMgAygLMhAudmlnaWwudjEuUmVhc29uEikKC29ibGlnYXRpb25zGAQgAygLMhQudmlnaWwudjEuT2JsaWdhdGlvbhIkCghhcHByb3ZhbBgFIAEoCzISLnZpZ2lsLnYxLkFwcHJvdmFsEioKBnBvbGljeRgGIAEoCzIaLnZpZ2lsLnYxLlBvbGljeVByb3ZlbmFuY2USLAoJY2FjaGVfdHRsGAcgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi4KCmRlY2lkZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHNlcXVlbmNlGAkgASgEIqwCCg1SZWRhY3RSZXF1ZXN0EiIKB2NvbnRlbnQYASABKAsyES52aWdpbC52MS5Db250ZW50EjYKEnJlZ2lzdGVyZWRfc2VjcmV0cxgCIAMoCzIaLnZpZ2lsLnYxLlJlZ2lzdGVyZWRTZWNyZXQSDwoHcHJvZmlsZRgDIAEoCRImCglwcmluY2lwYWwYBCABKAsyEy52aWdpbC52MS5QcmluY2lwYWwSDgoGYWN0aW9uGAUgASgJEiQKCHJlc291cmNlGAYgASgLMhIudmlnaWwudjEuUmVzb3VyY2USKAoHY29udGV4dBgHIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSEgoKc2Vzc2lvbl9pZBgIIAEoCRISCgpyZXF1ZXN0X2lkGAkgASgJIq0BCg5SZWRhY3RSZXNwb25zZRIUCgxyZWRhY3Rpb25faWQYASABKAkSIgoHY29udGVudBgCIAEoCzIRLnZpZ2lsLnYxLkNvbnRlbnQSIwoIZmluZGluZ3MYAyADKAsyES52aWdpbC52MS5GaW5kaW5nEhAKCG1vZGlmaWVkGAQgASgIEioKBnBvbGljeRgFIAEoCzIaLnZpZ2lsLnYxLlBvbGljeVByb3ZlbmFuY2UiXQoTUmVkYWN0U3RyZWFtUmVxdWVzdBIsCgVzdGFydBgBIAEoCzIbLnZpZ2lsLnYxLlJlZGFjdFN0cmVhbVN0YXJ0SAASDwoFY2h1bmsYAiABKAlIAEIHCgVmcmFtZSKdAgoRUmVkYWN0U3RyZWFtU3RhcnQSIwoEa2luZBgBIAEoDjIVLnZpZ2lsLnYxLkNvbnRlbnRLaW5kEjYKEnJlZ2lzdGVyZWRfc2VjcmV0cxgCIAMoCzIaLnZpZ2lsLnYxLlJlZ2lzdGVyZWRTZWNyZXQSDwoHcHJvZmlsZRgDIAEoCRImCglwcmluY2lwYWwYBCABKAsyEy52aWdpbC52MS5QcmluY2lwYWwSDgoGYWN0aW9uGAUgASgJEiQKCHJlc291cmNlGAYgASgLMhIudmlnaWwudjEuUmVzb3VyY2USKAoHY29udGV4dBgHIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSEgoKc2Vzc2lvbl9pZBgIIAEoCSJKChRSZWRhY3RTdHJlYW1SZXNwb25zZRINCgVjaHVuaxgBIAEoCRIjCghmaW5kaW5ncxgCIAMoCzIRLnZpZ2lsLnYxLkZpbmRpbmci0wIKC1JlY29yZEV2ZW50EicKBGtpbmQYASABKA4yGS52aWdpbC52MS5SZWNvcmRFdmVudEtpbmQSEgoKc2Vzc2lvbl9pZBgCIAEoCRImCglwcmluY2lwYWwYAyABKAsyEy52aWdpbC52MS5QcmluY2lwYWwSDgoGYWN0aW9uGAQgASgJEiQKCHJlc291cmNlGAUgASgLMhIudmlnaWwudjEuUmVzb3VyY2USIgoHY29udGVudBgGIAEoCzIRLnZpZ2lsLnYxLkNvbnRlbnQSEwoLZGVjaXNpb25faWQYByABKAkSKwoKYXR0cmlidXRlcxgIIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSLwoLb2NjdXJyZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnJlcXVlc3RfaWQYCiABKAkibQoNUmVjb3JkUmVxdWVzdBIkCgVldmVudBgBIAEoCzIVLnZpZ2lsLnYxLlJlY29yZEV2ZW50EjYKEnJlZ2lzdGVyZWRfc2VjcmV0cxgCIAMoCzIaLnZpZ2lsLnYxLlJlZ2lzdGVyZWRTZWNyZXQinwEKDlJlY29yZFJlc3BvbnNlEhEKCXJlY29yZF9pZBgBIAEoCRIQCghzZXF1ZW5jZRgCIAEoBBISCgpjaGFpbl9oYXNoGAMgASgJEiMKCGZpbmRpbmdzGAQgAygLMhEudmlnaWwudjEuRmluZGluZxIvCgtyZWNvcmRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAicwoTUmVjb3JkU3RyZWFtUmVxdWVzdBIkCgVldmVudBgBIAEoCzIVLnZpZ2lsLnYxLlJlY29yZEV2ZW50EjYKEnJlZ2lzdGVyZWRfc2VjcmV0cxgCIAMoCzIaLnZpZ2lsLnYxLlJlZ2lzdGVyZWRTZWNyZXQihQEKFFJlY29yZFN0cmVhbVJlc3BvbnNlEhcKD2V2ZW50c19yZWNvcmRlZBgBIAEoBBIWCg5maXJzdF9zZXF1ZW5jZRgCIAEoBBIVCg1sYXN0X3NlcXVlbmNlGAMgASgEEhEKCWhlYWRfaGFzaBgEIAEoCRISCgpyZWNvcmRfaWRzGAUgAygJKswBCg9SZWNvcmRFdmVudEtpbmQSIQodUkVDT1JEX0VWRU5UX0tJTkRfVU5TUEVDSUZJRUQQABIdChlSRUNPUkRfRVZFTlRfS0lORF9SRVFVRVNUEAESHgoaUkVDT1JEX0VWRU5UX0tJTkRfUkVTUE9OU0UQAhIdChlSRUNPUkRfRVZFTlRfS0lORF9DT01NQU5EEAMSHAoYUkVDT1JEX0VWRU5UX0tJTkRfT1VUUFVUEAQSGgoWUkVDT1JEX0VWRU5UX0tJTkRfTk9URRAFMvMCCg1Qb2xpY3lTZXJ2aWNlEkQKCUF1dGhvcml6ZRIaLnZpZ2lsLnYxLkF1dGhvcml6ZVJlcXVlc3QaGy52aWdpbC52MS5BdXRob3JpemVSZXNwb25zZRI7CgZSZWRhY3QSFy52aWdpbC52MS5SZWRhY3RSZXF1ZXN0GhgudmlnaWwudjEuUmVkYWN0UmVzcG9uc2USUQoMUmVkYWN0U3RyZWFtEh0udmlnaWwudjEuUmVkYWN0U3RyZWFtUmVxdWVzdBoeLnZpZ2lsLnYxLlJlZGFjdFN0cmVhbVJlc3BvbnNlKAEwARI7CgZSZWNvcmQSFy52aWdpbC52MS5SZWNvcmRSZXF1ZXN0GhgudmlnaWwudjEuUmVjb3JkUmVzcG9uc2USTwoMUmVjb3JkU3RyZWFtEh0udmlnaWwudjEuUmVjb3JkU3RyZWFtUmVxdWVzdBoeLnZpZ2lsLnYxLlJlY29yZFN0cmVhbVJlc3BvbnNlKAFiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp, file_vigil_v1_approval, file_vigil_v1_common, file_vigil_v1_obligation]);
+  fileDesc("Ch12aWdpbC92MS9wb2xpY3lfc2VydmljZS5wcm90bxIIdmlnaWwudjEiogIKEEF1dGhvcml6ZVJlcXVlc3QSJgoJcHJpbmNpcGFsGAEgASgLMhMudmlnaWwudjEuUHJpbmNpcGFsEg4KBmFjdGlvbhgCIAEoCRIkCghyZXNvdXJjZRgDIAEoCzISLnZpZ2lsLnYxLlJlc291cmNlEiQKB3NlY3JldHMYBCADKAsyEy52aWdpbC52MS5TZWNyZXRSZWYSIwoIY29udGVudHMYBSADKAsyES52aWdpbC52MS5Db250ZW50EigKB2NvbnRleHQYBiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhMKC2FwcHJvdmFsX2lkGAcgASgJEhIKCnNlc3Npb25faWQYCCABKAkSEgoKcmVxdWVzdF9pZBgJIAEoCSLeAgoRQXV0aG9yaXplUmVzcG9uc2USEwoLZGVjaXNpb25faWQYASABKAkSJAoIZGVjaXNpb24YAiABKA4yEi52aWdpbC52MS5EZWNpc2lvbhIhCgdyZWFzb25zGAMgAygLMhAudmlnaWwudjEuUmVhc29uEikKC29ibGlnYXRpb25zGAQgAygLMhQudmlnaWwudjEuT2JsaWdhdGlvbhIkCghhcHByb3ZhbBgFIAEoCzISLnZpZ2lsLnYxLkFwcHJvdmFsEioKBnBvbGljeRgGIAEoCzIaLnZpZ2lsLnYxLlBvbGljeVByb3ZlbmFuY2USLAoJY2FjaGVfdHRsGAcgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi4KCmRlY2lkZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHNlcXVlbmNlGAkgASgEIkUKFUF1dGhvcml6ZUJhdGNoUmVxdWVzdBIsCghyZXF1ZXN0cxgBIAMoCzIaLnZpZ2lsLnYxLkF1dGhvcml6ZVJlcXVlc3QiSQoWQXV0aG9yaXplQmF0Y2hSZXNwb25zZRIvCgdyZXN1bHRzGAEgAygLMh4udmlnaWwudjEuQXV0aG9yaXplQmF0Y2hSZXN1bHQieAoUQXV0aG9yaXplQmF0Y2hSZXN1bHQSLwoIcmVzcG9uc2UYASABKAsyGy52aWdpbC52MS5BdXRob3JpemVSZXNwb25zZUgAEiUKBWVycm9yGAIgASgLMhQudmlnaWwudjEuQmF0Y2hFcnJvckgAQggKBnJlc3VsdCIrCgpCYXRjaEVycm9yEgwKBGNvZGUYASABKAkSDwoHbWVzc2FnZRgCIAEoCSKsAgoNUmVkYWN0UmVxdWVzdBIiCgdjb250ZW50GAEgASgLMhEudmlnaWwudjEuQ29udGVudBI2ChJyZWdpc3RlcmVkX3NlY3JldHMYAiADKAsyGi52aWdpbC52MS5SZWdpc3RlcmVkU2VjcmV0Eg8KB3Byb2ZpbGUYAyABKAkSJgoJcHJpbmNpcGFsGAQgASgLMhMudmlnaWwudjEuUHJpbmNpcGFsEg4KBmFjdGlvbhgFIAEoCRIkCghyZXNvdXJjZRgGIAEoCzISLnZpZ2lsLnYxLlJlc291cmNlEigKB2NvbnRleHQYByABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhIKCnNlc3Npb25faWQYCCABKAkSEgoKcmVxdWVzdF9pZBgJIAEoCSKtAQoOUmVkYWN0UmVzcG9uc2USFAoMcmVkYWN0aW9uX2lkGAEgASgJEiIKB2NvbnRlbnQYAiABKAsyES52aWdpbC52MS5Db250ZW50EiMKCGZpbmRpbmdzGAMgAygLMhEudmlnaWwudjEuRmluZGluZxIQCghtb2RpZmllZBgEIAEoCBIqCgZwb2xpY3kYBSABKAsyGi52aWdpbC52MS5Qb2xpY3lQcm92ZW5hbmNlIl0KE1JlZGFjdFN0cmVhbVJlcXVlc3QSLAoFc3RhcnQYASABKAsyGy52aWdpbC52MS5SZWRhY3RTdHJlYW1TdGFydEgAEg8KBWNodW5rGAIgASgJSABCBwoFZnJhbWUinQIKEVJlZGFjdFN0cmVhbVN0YXJ0EiMKBGtpbmQYASABKA4yFS52aWdpbC52MS5Db250ZW50S2luZBI2ChJyZWdpc3RlcmVkX3NlY3JldHMYAiADKAsyGi52aWdpbC52MS5SZWdpc3RlcmVkU2VjcmV0Eg8KB3Byb2ZpbGUYAyABKAkSJgoJcHJpbmNpcGFsGAQgASgLMhMudmlnaWwudjEuUHJpbmNpcGFsEg4KBmFjdGlvbhgFIAEoCRIkCghyZXNvdXJjZRgGIAEoCzISLnZpZ2lsLnYxLlJlc291cmNlEigKB2NvbnRleHQYByABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EhIKCnNlc3Npb25faWQYCCABKAkiSgoUUmVkYWN0U3RyZWFtUmVzcG9uc2USDQoFY2h1bmsYASABKAkSIwoIZmluZGluZ3MYAiADKAsyES52aWdpbC52MS5GaW5kaW5nItMCCgtSZWNvcmRFdmVudBInCgRraW5kGAEgASgOMhkudmlnaWwudjEuUmVjb3JkRXZlbnRLaW5kEhIKCnNlc3Npb25faWQYAiABKAkSJgoJcHJpbmNpcGFsGAMgASgLMhMudmlnaWwudjEuUHJpbmNpcGFsEg4KBmFjdGlvbhgEIAEoCRIkCghyZXNvdXJjZRgFIAEoCzISLnZpZ2lsLnYxLlJlc291cmNlEiIKB2NvbnRlbnQYBiABKAsyES52aWdpbC52MS5Db250ZW50EhMKC2RlY2lzaW9uX2lkGAcgASgJEisKCmF0dHJpYnV0ZXMYCCABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Ei8KC29jY3VycmVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAogASgJIm0KDVJlY29yZFJlcXVlc3QSJAoFZXZlbnQYASABKAsyFS52aWdpbC52MS5SZWNvcmRFdmVudBI2ChJyZWdpc3RlcmVkX3NlY3JldHMYAiADKAsyGi52aWdpbC52MS5SZWdpc3RlcmVkU2VjcmV0Ip8BCg5SZWNvcmRSZXNwb25zZRIRCglyZWNvcmRfaWQYASABKAkSEAoIc2VxdWVuY2UYAiABKAQSEgoKY2hhaW5faGFzaBgDIAEoCRIjCghmaW5kaW5ncxgEIAMoCzIRLnZpZ2lsLnYxLkZpbmRpbmcSLwoLcmVjb3JkZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wInMKE1JlY29yZFN0cmVhbVJlcXVlc3QSJAoFZXZlbnQYASABKAsyFS52aWdpbC52MS5SZWNvcmRFdmVudBI2ChJyZWdpc3RlcmVkX3NlY3JldHMYAiADKAsyGi52aWdpbC52MS5SZWdpc3RlcmVkU2VjcmV0IoUBChRSZWNvcmRTdHJlYW1SZXNwb25zZRIXCg9ldmVudHNfcmVjb3JkZWQYASABKAQSFgoOZmlyc3Rfc2VxdWVuY2UYAiABKAQSFQoNbGFzdF9zZXF1ZW5jZRgDIAEoBBIRCgloZWFkX2hhc2gYBCABKAkSEgoKcmVjb3JkX2lkcxgFIAMoCSrMAQoPUmVjb3JkRXZlbnRLaW5kEiEKHVJFQ09SRF9FVkVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASHQoZUkVDT1JEX0VWRU5UX0tJTkRfUkVRVUVTVBABEh4KGlJFQ09SRF9FVkVOVF9LSU5EX1JFU1BPTlNFEAISHQoZUkVDT1JEX0VWRU5UX0tJTkRfQ09NTUFORBADEhwKGFJFQ09SRF9FVkVOVF9LSU5EX09VVFBVVBAEEhoKFlJFQ09SRF9FVkVOVF9LSU5EX05PVEUQBTLIAwoNUG9saWN5U2VydmljZRJECglBdXRob3JpemUSGi52aWdpbC52MS5BdXRob3JpemVSZXF1ZXN0GhsudmlnaWwudjEuQXV0aG9yaXplUmVzcG9uc2USUwoOQXV0aG9yaXplQmF0Y2gSHy52aWdpbC52MS5BdXRob3JpemVCYXRjaFJlcXVlc3QaIC52aWdpbC52MS5BdXRob3JpemVCYXRjaFJlc3BvbnNlEjsKBlJlZGFjdBIXLnZpZ2lsLnYxLlJlZGFjdFJlcXVlc3QaGC52aWdpbC52MS5SZWRhY3RSZXNwb25zZRJRCgxSZWRhY3RTdHJlYW0SHS52aWdpbC52MS5SZWRhY3RTdHJlYW1SZXF1ZXN0Gh4udmlnaWwudjEuUmVkYWN0U3RyZWFtUmVzcG9uc2UoATABEjsKBlJlY29yZBIXLnZpZ2lsLnYxLlJlY29yZFJlcXVlc3QaGC52aWdpbC52MS5SZWNvcmRSZXNwb25zZRJPCgxSZWNvcmRTdHJlYW0SHS52aWdpbC52MS5SZWNvcmRTdHJlYW1SZXF1ZXN0Gh4udmlnaWwudjEuUmVjb3JkU3RyZWFtUmVzcG9uc2UoAWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp, file_vigil_v1_approval, file_vigil_v1_common, file_vigil_v1_obligation]);
 
 /**
  * @generated from message vigil.v1.AuthorizeRequest
@@ -169,6 +169,109 @@ export const AuthorizeResponseSchema: GenMessage<AuthorizeResponse> = /*@__PURE_
   messageDesc(file_vigil_v1_policy_service, 1);
 
 /**
+ * @generated from message vigil.v1.AuthorizeBatchRequest
+ */
+export type AuthorizeBatchRequest = Message<"vigil.v1.AuthorizeBatchRequest"> & {
+  /**
+   * The requests to decide, at least one and at most the server's --max-batch-size (default
+   * 256). Each costs one token of the per-caller rate limit.
+   *
+   * @generated from field: repeated vigil.v1.AuthorizeRequest requests = 1;
+   */
+  requests: AuthorizeRequest[];
+};
+
+/**
+ * Describes the message vigil.v1.AuthorizeBatchRequest.
+ * Use `create(AuthorizeBatchRequestSchema)` to create a new message.
+ */
+export const AuthorizeBatchRequestSchema: GenMessage<AuthorizeBatchRequest> = /*@__PURE__*/
+  messageDesc(file_vigil_v1_policy_service, 2);
+
+/**
+ * @generated from message vigil.v1.AuthorizeBatchResponse
+ */
+export type AuthorizeBatchResponse = Message<"vigil.v1.AuthorizeBatchResponse"> & {
+  /**
+   * One result per request, in request order.
+   *
+   * @generated from field: repeated vigil.v1.AuthorizeBatchResult results = 1;
+   */
+  results: AuthorizeBatchResult[];
+};
+
+/**
+ * Describes the message vigil.v1.AuthorizeBatchResponse.
+ * Use `create(AuthorizeBatchResponseSchema)` to create a new message.
+ */
+export const AuthorizeBatchResponseSchema: GenMessage<AuthorizeBatchResponse> = /*@__PURE__*/
+  messageDesc(file_vigil_v1_policy_service, 3);
+
+/**
+ * The outcome of one request of a batch: a decision, or why there is none.
+ *
+ * @generated from message vigil.v1.AuthorizeBatchResult
+ */
+export type AuthorizeBatchResult = Message<"vigil.v1.AuthorizeBatchResult"> & {
+  /**
+   * @generated from oneof vigil.v1.AuthorizeBatchResult.result
+   */
+  result: {
+    /**
+     * The decision, exactly as Authorize would answer it.
+     *
+     * @generated from field: vigil.v1.AuthorizeResponse response = 1;
+     */
+    value: AuthorizeResponse;
+    case: "response";
+  } | {
+    /**
+     * Why this one request was refused (e.g. invalid_argument for a missing principal), with
+     * no decision and no audit record; the others still ran. Treat it as a deny.
+     *
+     * @generated from field: vigil.v1.BatchError error = 2;
+     */
+    value: BatchError;
+    case: "error";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message vigil.v1.AuthorizeBatchResult.
+ * Use `create(AuthorizeBatchResultSchema)` to create a new message.
+ */
+export const AuthorizeBatchResultSchema: GenMessage<AuthorizeBatchResult> = /*@__PURE__*/
+  messageDesc(file_vigil_v1_policy_service, 4);
+
+/**
+ * The error Authorize would have answered for one request of a batch.
+ *
+ * @generated from message vigil.v1.BatchError
+ */
+export type BatchError = Message<"vigil.v1.BatchError"> & {
+  /**
+   * The Connect code name, e.g. "invalid_argument".
+   *
+   * @generated from field: string code = 1;
+   */
+  code: string;
+
+  /**
+   * The message Authorize would have given; never a secret value.
+   *
+   * @generated from field: string message = 2;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message vigil.v1.BatchError.
+ * Use `create(BatchErrorSchema)` to create a new message.
+ */
+export const BatchErrorSchema: GenMessage<BatchError> = /*@__PURE__*/
+  messageDesc(file_vigil_v1_policy_service, 5);
+
+/**
  * @generated from message vigil.v1.RedactRequest
  */
 export type RedactRequest = Message<"vigil.v1.RedactRequest"> & {
@@ -231,7 +334,7 @@ export type RedactRequest = Message<"vigil.v1.RedactRequest"> & {
  * Use `create(RedactRequestSchema)` to create a new message.
  */
 export const RedactRequestSchema: GenMessage<RedactRequest> = /*@__PURE__*/
-  messageDesc(file_vigil_v1_policy_service, 2);
+  messageDesc(file_vigil_v1_policy_service, 6);
 
 /**
  * @generated from message vigil.v1.RedactResponse
@@ -278,7 +381,7 @@ export type RedactResponse = Message<"vigil.v1.RedactResponse"> & {
  * Use `create(RedactResponseSchema)` to create a new message.
  */
 export const RedactResponseSchema: GenMessage<RedactResponse> = /*@__PURE__*/
-  messageDesc(file_vigil_v1_policy_service, 3);
+  messageDesc(file_vigil_v1_policy_service, 7);
 
 /**
  * @generated from message vigil.v1.RedactStreamRequest
@@ -311,7 +414,7 @@ export type RedactStreamRequest = Message<"vigil.v1.RedactStreamRequest"> & {
  * Use `create(RedactStreamRequestSchema)` to create a new message.
  */
 export const RedactStreamRequestSchema: GenMessage<RedactStreamRequest> = /*@__PURE__*/
-  messageDesc(file_vigil_v1_policy_service, 4);
+  messageDesc(file_vigil_v1_policy_service, 8);
 
 /**
  * Opens a RedactStream.
@@ -365,7 +468,7 @@ export type RedactStreamStart = Message<"vigil.v1.RedactStreamStart"> & {
  * Use `create(RedactStreamStartSchema)` to create a new message.
  */
 export const RedactStreamStartSchema: GenMessage<RedactStreamStart> = /*@__PURE__*/
-  messageDesc(file_vigil_v1_policy_service, 5);
+  messageDesc(file_vigil_v1_policy_service, 9);
 
 /**
  * @generated from message vigil.v1.RedactStreamResponse
@@ -391,7 +494,7 @@ export type RedactStreamResponse = Message<"vigil.v1.RedactStreamResponse"> & {
  * Use `create(RedactStreamResponseSchema)` to create a new message.
  */
 export const RedactStreamResponseSchema: GenMessage<RedactStreamResponse> = /*@__PURE__*/
-  messageDesc(file_vigil_v1_policy_service, 6);
+  messageDesc(file_vigil_v1_policy_service, 10);
 
 /**
  * One event to append to the audit trail. The content is redacted server-side
@@ -464,7 +567,7 @@ export type RecordEvent = Message<"vigil.v1.RecordEvent"> & {
  * Use `create(RecordEventSchema)` to create a new message.
  */
 export const RecordEventSchema: GenMessage<RecordEvent> = /*@__PURE__*/
-  messageDesc(file_vigil_v1_policy_service, 7);
+  messageDesc(file_vigil_v1_policy_service, 11);
 
 /**
  * @generated from message vigil.v1.RecordRequest
@@ -490,7 +593,7 @@ export type RecordRequest = Message<"vigil.v1.RecordRequest"> & {
  * Use `create(RecordRequestSchema)` to create a new message.
  */
 export const RecordRequestSchema: GenMessage<RecordRequest> = /*@__PURE__*/
-  messageDesc(file_vigil_v1_policy_service, 8);
+  messageDesc(file_vigil_v1_policy_service, 12);
 
 /**
  * @generated from message vigil.v1.RecordResponse
@@ -535,7 +638,7 @@ export type RecordResponse = Message<"vigil.v1.RecordResponse"> & {
  * Use `create(RecordResponseSchema)` to create a new message.
  */
 export const RecordResponseSchema: GenMessage<RecordResponse> = /*@__PURE__*/
-  messageDesc(file_vigil_v1_policy_service, 9);
+  messageDesc(file_vigil_v1_policy_service, 13);
 
 /**
  * @generated from message vigil.v1.RecordStreamRequest
@@ -561,7 +664,7 @@ export type RecordStreamRequest = Message<"vigil.v1.RecordStreamRequest"> & {
  * Use `create(RecordStreamRequestSchema)` to create a new message.
  */
 export const RecordStreamRequestSchema: GenMessage<RecordStreamRequest> = /*@__PURE__*/
-  messageDesc(file_vigil_v1_policy_service, 10);
+  messageDesc(file_vigil_v1_policy_service, 14);
 
 /**
  * @generated from message vigil.v1.RecordStreamResponse
@@ -604,7 +707,7 @@ export type RecordStreamResponse = Message<"vigil.v1.RecordStreamResponse"> & {
  * Use `create(RecordStreamResponseSchema)` to create a new message.
  */
 export const RecordStreamResponseSchema: GenMessage<RecordStreamResponse> = /*@__PURE__*/
-  messageDesc(file_vigil_v1_policy_service, 11);
+  messageDesc(file_vigil_v1_policy_service, 15);
 
 /**
  * The kind of an event in a recorded session.
@@ -666,6 +769,17 @@ export const PolicyService: GenService<{
     methodKind: "unary";
     input: typeof AuthorizeRequestSchema;
     output: typeof AuthorizeResponseSchema;
+  },
+  /**
+   * Decides several requests in one call, each exactly as Authorize would (approvals, one
+   * audit record per decision), answered in request order once every record is durable.
+   *
+   * @generated from rpc vigil.v1.PolicyService.AuthorizeBatch
+   */
+  authorizeBatch: {
+    methodKind: "unary";
+    input: typeof AuthorizeBatchRequestSchema;
+    output: typeof AuthorizeBatchResponseSchema;
   },
   /**
    * Masks secrets and PII in content according to the redact plan.

@@ -26,6 +26,11 @@ export interface LimitConfig {
    */
   maxJsonDepth: number;
   /**
+   * Most requests one AuthorizeBatch may carry. At least 1: an unbounded batch would let one
+   * call queue any number of evaluations and audit appends. Default 256.
+   */
+  maxBatchSize: number;
+  /**
    * Deadline of a unary call that sends none, and the cap on one it sends. Streams are not cut
    * (see `rpc/call-deadline.ts`). 0 = only the client's deadline. Default 60 s.
    */
@@ -64,6 +69,7 @@ export const limitFlagSpec = {
   "rate-limit-per-caller": { type: "string" },
   "rate-limit-burst": { type: "string" },
   "max-json-depth": { type: "string" },
+  "max-batch-size": { type: "string" },
   "request-timeout-ms": { type: "string" },
   "max-streams-per-connection": { type: "string" },
   "http2-max-session-memory-mb": { type: "string" },
@@ -78,12 +84,15 @@ export const limitUsage = `Request limits (over a limit: ResourceExhausted namin
   --max-concurrent-per-caller N  calls one caller runs at once, streams until they end; a caller
                              is its token or identity, else its address
                              (VIGIL_MAX_CONCURRENT_PER_CALLER, default 64, 0 = no limit)
-  --rate-limit-per-caller N  calls per second one caller may start (VIGIL_RATE_LIMIT_PER_CALLER,
+  --rate-limit-per-caller N  calls per second one caller may start, each request of an
+                             AuthorizeBatch counting as one (VIGIL_RATE_LIMIT_PER_CALLER,
                              default 0 = no limit)
   --rate-limit-burst N       calls a caller may start at once after a pause
                              (VIGIL_RATE_LIMIT_BURST, default the rate)
   --max-json-depth N         deepest nesting in a request's JSON fields (context, attributes)
                              (VIGIL_MAX_JSON_DEPTH, default 32)
+  --max-batch-size N         most requests in one AuthorizeBatch, at least 1
+                             (VIGIL_MAX_BATCH_SIZE, default 256)
   --request-timeout-ms N     deadline of unary calls that send none, and cap on those they send;
                              streams keep the client's deadline (VIGIL_REQUEST_TIMEOUT_MS,
                              default 60000, 0 = client deadlines only)
@@ -158,6 +167,7 @@ export function parseLimitConfig(pick: LimitFlagReader): LimitConfig {
     rateBurst:
       burst === undefined ? Math.max(1, ratePerCaller) : positiveInt("--rate-limit-burst", burst),
     maxJsonDepth: read("max-json-depth", "32", positiveInt),
+    maxBatchSize: read("max-batch-size", "256", positiveInt),
     requestTimeoutMs: read("request-timeout-ms", "60000"),
     transport,
   };

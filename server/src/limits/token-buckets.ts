@@ -11,10 +11,11 @@ export interface TokenBucketsOptions {
 /** One token bucket per key (a caller), created on first use. */
 export interface TokenBuckets {
   /**
-   * Takes a token from `key`'s bucket. Returns 0 when one was taken, else the milliseconds
-   * until one will be there (nothing is taken then).
+   * Takes `count` tokens (default 1) from `key`'s bucket, all or none. Returns 0 when they were
+   * taken, else the milliseconds until they will be there (nothing is taken then); `Infinity`
+   * when `count` is more than the burst, which a bucket never holds.
    */
-  take(key: string): number;
+  take(key: string, count?: number): number;
   /** Buckets held now; idle ones are dropped as other keys are used. */
   size(): number;
 }
@@ -47,7 +48,7 @@ export function createTokenBuckets(options: TokenBucketsOptions): TokenBuckets {
   };
 
   return {
-    take(key) {
+    take(key, count = 1) {
       const time = now();
       sweep(time);
       const bucket = buckets.get(key) ?? { tokens: burst, at: time };
@@ -55,11 +56,11 @@ export function createTokenBuckets(options: TokenBucketsOptions): TokenBuckets {
       bucket.at = time;
       buckets.delete(key);
       buckets.set(key, bucket);
-      if (bucket.tokens >= 1) {
-        bucket.tokens -= 1;
+      if (bucket.tokens >= count) {
+        bucket.tokens -= count;
         return 0;
       }
-      return Math.ceil((1 - bucket.tokens) / rate);
+      return count > burst ? Number.POSITIVE_INFINITY : Math.ceil((count - bucket.tokens) / rate);
     },
     size: () => buckets.size,
   };

@@ -32,7 +32,7 @@ export interface Metrics {
   authReloads: Counter<"source" | "result">;
   /**
    * Calls refused or cut by a request limit, by limit (`max_in_flight`,
-   * `concurrency_per_caller`, `rate_per_caller`, `json_depth`, `request_timeout`).
+   * `concurrency_per_caller`, `rate_per_caller`, `json_depth`, `batch_size`, `request_timeout`).
    */
   limitRefusals: Counter<"limit">;
   /** Audit appends refused, by reason (`overloaded`: queue full; `unavailable`: write failed). */

@@ -1,7 +1,8 @@
-import type { ContextValues, Interceptor } from "@connectrpc/connect";
+import type { ContextValues, Interceptor, StreamRequest, UnaryRequest } from "@connectrpc/connect";
 import { LimitExceededError } from "../errors.js";
 import { createCallSlots } from "../limits/call-slots.js";
 import { createTokenBuckets } from "../limits/token-buckets.js";
+import { batchSizeOf } from "./batch-size.js";
 import { untilCallEnds } from "./call-lifetime.js";
 import { identityKey, peerAddressKey } from "./caller.js";
 
@@ -9,7 +10,10 @@ import { identityKey, peerAddressKey } from "./caller.js";
 export interface CallLimitsOptions {
   /** Calls one caller runs at once; a stream counts until it ends. 0 = no limit. Default 0. */
   maxConcurrentPerCaller?: number;
-  /** Calls per second one caller may start. 0 = no limit. Default 0. */
+  /**
+   * Calls per second one caller may start; an AuthorizeBatch counts as its requests. 0 = no
+   * limit. Default 0.
+   */
   ratePerCaller?: number;
   /** Calls a caller may start at once after a pause. Default `ratePerCaller`. */
   rateBurst?: number;
@@ -36,10 +40,19 @@ export function callerKey(values: ContextValues): string {
 }
 
 /**
+ * The tokens a call costs: one, or one per request of an AuthorizeBatch (at least one), so
+ * batching decides no more per second than single calls would.
+ */
+export function callCost(request: UnaryRequest | StreamRequest): number {
+  return request.stream ? 1 : Math.max(1, batchSizeOf(request.message) ?? 1);
+}
+
+/**
  * Per-caller limits, so one caller cannot take the server from the others: at most
  * `maxConcurrentPerCaller` calls in flight, and calls started at `ratePerCaller` per second
  * with a burst of `rateBurst` (a token bucket per caller). A stream costs one token and holds
- * one slot until it ends. Over a limit → {@link LimitExceededError}, `ResourceExhausted`.
+ * one slot until it ends; an AuthorizeBatch holds one slot and costs a token per request, all
+ * taken or none. Over a limit → {@link LimitExceededError}, `ResourceExhausted`.
  */
 export function createCallLimitsInterceptor(options: CallLimitsOptions): Interceptor {
   const maxConcurrent = options.maxConcurrentPerCaller ?? 0;
@@ -70,17 +83,22 @@ export function createCallLimitsInterceptor(options: CallLimitsOptions): Interce
         }),
       );
     }
-    const waitMs = buckets?.take(key) ?? 0;
+    const cost = callCost(request);
+    const waitMs = buckets?.take(key, cost) ?? 0;
     if (waitMs > 0) {
       release?.();
       refuse(
         new LimitExceededError({
           limit: "rate_per_caller",
-          subject: "this call",
+          subject: cost > 1 ? `this batch of ${cost} requests` : "this call",
           description: "per-caller rate limit",
           value: `${rate} calls/s with a burst of ${burst} (--rate-limit-burst)`,
           flag: "--rate-limit-per-caller",
-          advice: `retry in ${waitMs} ms`,
+          // A batch larger than the burst would wait forever: only a smaller one can pass.
+          advice:
+            waitMs === Number.POSITIVE_INFINITY
+              ? `split it into batches of at most ${burst}`
+              : `retry in ${waitMs} ms`,
         }),
       );
     }

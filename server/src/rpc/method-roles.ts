@@ -9,6 +9,7 @@ export type MethodAccess = readonly Role[] | "public";
  */
 export const methodRoles: Readonly<Record<string, MethodAccess>> = {
   "vigil.v1.PolicyService/Authorize": ["client"],
+  "vigil.v1.PolicyService/AuthorizeBatch": ["client"],
   "vigil.v1.PolicyService/Redact": ["client"],
   "vigil.v1.PolicyService/RedactStream": ["client"],
   "vigil.v1.PolicyService/Record": ["client"],

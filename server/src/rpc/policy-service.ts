@@ -17,6 +17,7 @@ import type { PolicyEngine } from "../policy/policy-engine.js";
 import type { ContentRedactor } from "../redact/content-redactor.js";
 import type { RegisteredValue } from "../redact/registered-values.js";
 import { eventRecord } from "./audit-records.js";
+import { createAuthorizeBatchCall } from "./authorize-batch-call.js";
 import { createAuthorizeCall } from "./authorize-call.js";
 import { callerOf } from "./caller.js";
 import { recordedContent } from "./record-content.js";
@@ -37,10 +38,14 @@ export interface PolicyServiceDeps {
   now?: () => Date;
 }
 
-/** Authorize, Redact and Record: the three calls callers make before forwarding a secret. */
+/**
+ * Authorize (alone or in a batch), Redact and Record: the calls callers make before forwarding
+ * a secret.
+ */
 export function createPolicyService(deps: PolicyServiceDeps): ServiceImpl<typeof PolicyService> {
   const { store } = deps;
   const now = deps.now ?? (() => new Date());
+  const authorize = createAuthorizeCall({ ...deps, now });
 
   const validateEvent = (event: RecordEvent | undefined, field: string): RecordEvent => {
     if (!event) throw new InvalidInputError(field, "is required");
@@ -75,7 +80,9 @@ export function createPolicyService(deps: PolicyServiceDeps): ServiceImpl<typeof
   };
 
   return {
-    authorize: createAuthorizeCall({ ...deps, now }),
+    authorize,
+
+    authorizeBatch: createAuthorizeBatchCall({ authorize, logger: deps.logger }),
 
     redact: createRedactCall({ redactor: deps.redactor, store, now }),
 

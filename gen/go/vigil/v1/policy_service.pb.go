@@ -316,6 +316,238 @@ func (x *AuthorizeResponse) GetSequence() uint64 {
 	return 0
 }
 
+type AuthorizeBatchRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The requests to decide, at least one and at most the server's --max-batch-size (default
+	// 256). Each costs one token of the per-caller rate limit.
+	Requests      []*AuthorizeRequest `protobuf:"bytes,1,rep,name=requests,proto3" json:"requests,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuthorizeBatchRequest) Reset() {
+	*x = AuthorizeBatchRequest{}
+	mi := &file_vigil_v1_policy_service_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuthorizeBatchRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuthorizeBatchRequest) ProtoMessage() {}
+
+func (x *AuthorizeBatchRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_vigil_v1_policy_service_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuthorizeBatchRequest.ProtoReflect.Descriptor instead.
+func (*AuthorizeBatchRequest) Descriptor() ([]byte, []int) {
+	return file_vigil_v1_policy_service_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *AuthorizeBatchRequest) GetRequests() []*AuthorizeRequest {
+	if x != nil {
+		return x.Requests
+	}
+	return nil
+}
+
+type AuthorizeBatchResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One result per request, in request order.
+	Results       []*AuthorizeBatchResult `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuthorizeBatchResponse) Reset() {
+	*x = AuthorizeBatchResponse{}
+	mi := &file_vigil_v1_policy_service_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuthorizeBatchResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuthorizeBatchResponse) ProtoMessage() {}
+
+func (x *AuthorizeBatchResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_vigil_v1_policy_service_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuthorizeBatchResponse.ProtoReflect.Descriptor instead.
+func (*AuthorizeBatchResponse) Descriptor() ([]byte, []int) {
+	return file_vigil_v1_policy_service_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *AuthorizeBatchResponse) GetResults() []*AuthorizeBatchResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+// The outcome of one request of a batch: a decision, or why there is none.
+type AuthorizeBatchResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Result:
+	//
+	//	*AuthorizeBatchResult_Response
+	//	*AuthorizeBatchResult_Error
+	Result        isAuthorizeBatchResult_Result `protobuf_oneof:"result"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuthorizeBatchResult) Reset() {
+	*x = AuthorizeBatchResult{}
+	mi := &file_vigil_v1_policy_service_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuthorizeBatchResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuthorizeBatchResult) ProtoMessage() {}
+
+func (x *AuthorizeBatchResult) ProtoReflect() protoreflect.Message {
+	mi := &file_vigil_v1_policy_service_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuthorizeBatchResult.ProtoReflect.Descriptor instead.
+func (*AuthorizeBatchResult) Descriptor() ([]byte, []int) {
+	return file_vigil_v1_policy_service_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *AuthorizeBatchResult) GetResult() isAuthorizeBatchResult_Result {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+func (x *AuthorizeBatchResult) GetResponse() *AuthorizeResponse {
+	if x != nil {
+		if x, ok := x.Result.(*AuthorizeBatchResult_Response); ok {
+			return x.Response
+		}
+	}
+	return nil
+}
+
+func (x *AuthorizeBatchResult) GetError() *BatchError {
+	if x != nil {
+		if x, ok := x.Result.(*AuthorizeBatchResult_Error); ok {
+			return x.Error
+		}
+	}
+	return nil
+}
+
+type isAuthorizeBatchResult_Result interface {
+	isAuthorizeBatchResult_Result()
+}
+
+type AuthorizeBatchResult_Response struct {
+	// The decision, exactly as Authorize would answer it.
+	Response *AuthorizeResponse `protobuf:"bytes,1,opt,name=response,proto3,oneof"`
+}
+
+type AuthorizeBatchResult_Error struct {
+	// Why this one request was refused (e.g. invalid_argument for a missing principal), with
+	// no decision and no audit record; the others still ran. Treat it as a deny.
+	Error *BatchError `protobuf:"bytes,2,opt,name=error,proto3,oneof"`
+}
+
+func (*AuthorizeBatchResult_Response) isAuthorizeBatchResult_Result() {}
+
+func (*AuthorizeBatchResult_Error) isAuthorizeBatchResult_Result() {}
+
+// The error Authorize would have answered for one request of a batch.
+type BatchError struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The Connect code name, e.g. "invalid_argument".
+	Code string `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	// The message Authorize would have given; never a secret value.
+	Message       string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchError) Reset() {
+	*x = BatchError{}
+	mi := &file_vigil_v1_policy_service_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchError) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchError) ProtoMessage() {}
+
+func (x *BatchError) ProtoReflect() protoreflect.Message {
+	mi := &file_vigil_v1_policy_service_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchError.ProtoReflect.Descriptor instead.
+func (*BatchError) Descriptor() ([]byte, []int) {
+	return file_vigil_v1_policy_service_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *BatchError) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *BatchError) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 type RedactRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Content to mask. Required.
@@ -337,7 +569,7 @@ type RedactRequest struct {
 
 func (x *RedactRequest) Reset() {
 	*x = RedactRequest{}
-	mi := &file_vigil_v1_policy_service_proto_msgTypes[2]
+	mi := &file_vigil_v1_policy_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -349,7 +581,7 @@ func (x *RedactRequest) String() string {
 func (*RedactRequest) ProtoMessage() {}
 
 func (x *RedactRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_policy_service_proto_msgTypes[2]
+	mi := &file_vigil_v1_policy_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -362,7 +594,7 @@ func (x *RedactRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedactRequest.ProtoReflect.Descriptor instead.
 func (*RedactRequest) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_policy_service_proto_rawDescGZIP(), []int{2}
+	return file_vigil_v1_policy_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *RedactRequest) GetContent() *Content {
@@ -446,7 +678,7 @@ type RedactResponse struct {
 
 func (x *RedactResponse) Reset() {
 	*x = RedactResponse{}
-	mi := &file_vigil_v1_policy_service_proto_msgTypes[3]
+	mi := &file_vigil_v1_policy_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -458,7 +690,7 @@ func (x *RedactResponse) String() string {
 func (*RedactResponse) ProtoMessage() {}
 
 func (x *RedactResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_policy_service_proto_msgTypes[3]
+	mi := &file_vigil_v1_policy_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -471,7 +703,7 @@ func (x *RedactResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedactResponse.ProtoReflect.Descriptor instead.
 func (*RedactResponse) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_policy_service_proto_rawDescGZIP(), []int{3}
+	return file_vigil_v1_policy_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RedactResponse) GetRedactionId() string {
@@ -522,7 +754,7 @@ type RedactStreamRequest struct {
 
 func (x *RedactStreamRequest) Reset() {
 	*x = RedactStreamRequest{}
-	mi := &file_vigil_v1_policy_service_proto_msgTypes[4]
+	mi := &file_vigil_v1_policy_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -534,7 +766,7 @@ func (x *RedactStreamRequest) String() string {
 func (*RedactStreamRequest) ProtoMessage() {}
 
 func (x *RedactStreamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_policy_service_proto_msgTypes[4]
+	mi := &file_vigil_v1_policy_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -547,7 +779,7 @@ func (x *RedactStreamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedactStreamRequest.ProtoReflect.Descriptor instead.
 func (*RedactStreamRequest) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_policy_service_proto_rawDescGZIP(), []int{4}
+	return file_vigil_v1_policy_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *RedactStreamRequest) GetFrame() isRedactStreamRequest_Frame {
@@ -610,7 +842,7 @@ type RedactStreamStart struct {
 
 func (x *RedactStreamStart) Reset() {
 	*x = RedactStreamStart{}
-	mi := &file_vigil_v1_policy_service_proto_msgTypes[5]
+	mi := &file_vigil_v1_policy_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -622,7 +854,7 @@ func (x *RedactStreamStart) String() string {
 func (*RedactStreamStart) ProtoMessage() {}
 
 func (x *RedactStreamStart) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_policy_service_proto_msgTypes[5]
+	mi := &file_vigil_v1_policy_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -635,7 +867,7 @@ func (x *RedactStreamStart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedactStreamStart.ProtoReflect.Descriptor instead.
 func (*RedactStreamStart) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_policy_service_proto_rawDescGZIP(), []int{5}
+	return file_vigil_v1_policy_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RedactStreamStart) GetKind() ContentKind {
@@ -706,7 +938,7 @@ type RedactStreamResponse struct {
 
 func (x *RedactStreamResponse) Reset() {
 	*x = RedactStreamResponse{}
-	mi := &file_vigil_v1_policy_service_proto_msgTypes[6]
+	mi := &file_vigil_v1_policy_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -718,7 +950,7 @@ func (x *RedactStreamResponse) String() string {
 func (*RedactStreamResponse) ProtoMessage() {}
 
 func (x *RedactStreamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_policy_service_proto_msgTypes[6]
+	mi := &file_vigil_v1_policy_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -731,7 +963,7 @@ func (x *RedactStreamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedactStreamResponse.ProtoReflect.Descriptor instead.
 func (*RedactStreamResponse) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_policy_service_proto_rawDescGZIP(), []int{6}
+	return file_vigil_v1_policy_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *RedactStreamResponse) GetChunk() string {
@@ -772,7 +1004,7 @@ type RecordEvent struct {
 
 func (x *RecordEvent) Reset() {
 	*x = RecordEvent{}
-	mi := &file_vigil_v1_policy_service_proto_msgTypes[7]
+	mi := &file_vigil_v1_policy_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -784,7 +1016,7 @@ func (x *RecordEvent) String() string {
 func (*RecordEvent) ProtoMessage() {}
 
 func (x *RecordEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_policy_service_proto_msgTypes[7]
+	mi := &file_vigil_v1_policy_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -797,7 +1029,7 @@ func (x *RecordEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordEvent.ProtoReflect.Descriptor instead.
 func (*RecordEvent) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_policy_service_proto_rawDescGZIP(), []int{7}
+	return file_vigil_v1_policy_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RecordEvent) GetKind() RecordEventKind {
@@ -882,7 +1114,7 @@ type RecordRequest struct {
 
 func (x *RecordRequest) Reset() {
 	*x = RecordRequest{}
-	mi := &file_vigil_v1_policy_service_proto_msgTypes[8]
+	mi := &file_vigil_v1_policy_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -894,7 +1126,7 @@ func (x *RecordRequest) String() string {
 func (*RecordRequest) ProtoMessage() {}
 
 func (x *RecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_policy_service_proto_msgTypes[8]
+	mi := &file_vigil_v1_policy_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -907,7 +1139,7 @@ func (x *RecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordRequest.ProtoReflect.Descriptor instead.
 func (*RecordRequest) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_policy_service_proto_rawDescGZIP(), []int{8}
+	return file_vigil_v1_policy_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RecordRequest) GetEvent() *RecordEvent {
@@ -941,7 +1173,7 @@ type RecordResponse struct {
 
 func (x *RecordResponse) Reset() {
 	*x = RecordResponse{}
-	mi := &file_vigil_v1_policy_service_proto_msgTypes[9]
+	mi := &file_vigil_v1_policy_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -953,7 +1185,7 @@ func (x *RecordResponse) String() string {
 func (*RecordResponse) ProtoMessage() {}
 
 func (x *RecordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_policy_service_proto_msgTypes[9]
+	mi := &file_vigil_v1_policy_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -966,7 +1198,7 @@ func (x *RecordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordResponse.ProtoReflect.Descriptor instead.
 func (*RecordResponse) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_policy_service_proto_rawDescGZIP(), []int{9}
+	return file_vigil_v1_policy_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RecordResponse) GetRecordId() string {
@@ -1016,7 +1248,7 @@ type RecordStreamRequest struct {
 
 func (x *RecordStreamRequest) Reset() {
 	*x = RecordStreamRequest{}
-	mi := &file_vigil_v1_policy_service_proto_msgTypes[10]
+	mi := &file_vigil_v1_policy_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1028,7 +1260,7 @@ func (x *RecordStreamRequest) String() string {
 func (*RecordStreamRequest) ProtoMessage() {}
 
 func (x *RecordStreamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_policy_service_proto_msgTypes[10]
+	mi := &file_vigil_v1_policy_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1041,7 +1273,7 @@ func (x *RecordStreamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordStreamRequest.ProtoReflect.Descriptor instead.
 func (*RecordStreamRequest) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_policy_service_proto_rawDescGZIP(), []int{10}
+	return file_vigil_v1_policy_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RecordStreamRequest) GetEvent() *RecordEvent {
@@ -1074,7 +1306,7 @@ type RecordStreamResponse struct {
 
 func (x *RecordStreamResponse) Reset() {
 	*x = RecordStreamResponse{}
-	mi := &file_vigil_v1_policy_service_proto_msgTypes[11]
+	mi := &file_vigil_v1_policy_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1086,7 +1318,7 @@ func (x *RecordStreamResponse) String() string {
 func (*RecordStreamResponse) ProtoMessage() {}
 
 func (x *RecordStreamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_vigil_v1_policy_service_proto_msgTypes[11]
+	mi := &file_vigil_v1_policy_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1099,7 +1331,7 @@ func (x *RecordStreamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordStreamResponse.ProtoReflect.Descriptor instead.
 func (*RecordStreamResponse) Descriptor() ([]byte, []int) {
-	return file_vigil_v1_policy_service_proto_rawDescGZIP(), []int{11}
+	return file_vigil_v1_policy_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *RecordStreamResponse) GetEventsRecorded() uint64 {
@@ -1166,7 +1398,19 @@ const file_vigil_v1_policy_service_proto_rawDesc = "" +
 	"\tcache_ttl\x18\a \x01(\v2\x19.google.protobuf.DurationR\bcacheTtl\x129\n" +
 	"\n" +
 	"decided_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tdecidedAt\x12\x1a\n" +
-	"\bsequence\x18\t \x01(\x04R\bsequence\"\x8d\x03\n" +
+	"\bsequence\x18\t \x01(\x04R\bsequence\"O\n" +
+	"\x15AuthorizeBatchRequest\x126\n" +
+	"\brequests\x18\x01 \x03(\v2\x1a.vigil.v1.AuthorizeRequestR\brequests\"R\n" +
+	"\x16AuthorizeBatchResponse\x128\n" +
+	"\aresults\x18\x01 \x03(\v2\x1e.vigil.v1.AuthorizeBatchResultR\aresults\"\x89\x01\n" +
+	"\x14AuthorizeBatchResult\x129\n" +
+	"\bresponse\x18\x01 \x01(\v2\x1b.vigil.v1.AuthorizeResponseH\x00R\bresponse\x12,\n" +
+	"\x05error\x18\x02 \x01(\v2\x14.vigil.v1.BatchErrorH\x00R\x05errorB\b\n" +
+	"\x06result\":\n" +
+	"\n" +
+	"BatchError\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"\x8d\x03\n" +
 	"\rRedactRequest\x12+\n" +
 	"\acontent\x18\x01 \x01(\v2\x11.vigil.v1.ContentR\acontent\x12I\n" +
 	"\x12registered_secrets\x18\x02 \x03(\v2\x1a.vigil.v1.RegisteredSecretR\x11registeredSecrets\x12\x18\n" +
@@ -1247,9 +1491,10 @@ const file_vigil_v1_policy_service_proto_rawDesc = "" +
 	"\x1aRECORD_EVENT_KIND_RESPONSE\x10\x02\x12\x1d\n" +
 	"\x19RECORD_EVENT_KIND_COMMAND\x10\x03\x12\x1c\n" +
 	"\x18RECORD_EVENT_KIND_OUTPUT\x10\x04\x12\x1a\n" +
-	"\x16RECORD_EVENT_KIND_NOTE\x10\x052\xf3\x02\n" +
+	"\x16RECORD_EVENT_KIND_NOTE\x10\x052\xc8\x03\n" +
 	"\rPolicyService\x12D\n" +
-	"\tAuthorize\x12\x1a.vigil.v1.AuthorizeRequest\x1a\x1b.vigil.v1.AuthorizeResponse\x12;\n" +
+	"\tAuthorize\x12\x1a.vigil.v1.AuthorizeRequest\x1a\x1b.vigil.v1.AuthorizeResponse\x12S\n" +
+	"\x0eAuthorizeBatch\x12\x1f.vigil.v1.AuthorizeBatchRequest\x1a .vigil.v1.AuthorizeBatchResponse\x12;\n" +
 	"\x06Redact\x12\x17.vigil.v1.RedactRequest\x1a\x18.vigil.v1.RedactResponse\x12Q\n" +
 	"\fRedactStream\x12\x1d.vigil.v1.RedactStreamRequest\x1a\x1e.vigil.v1.RedactStreamResponse(\x010\x01\x12;\n" +
 	"\x06Record\x12\x17.vigil.v1.RecordRequest\x1a\x18.vigil.v1.RecordResponse\x12O\n" +
@@ -1268,92 +1513,102 @@ func file_vigil_v1_policy_service_proto_rawDescGZIP() []byte {
 }
 
 var file_vigil_v1_policy_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_vigil_v1_policy_service_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_vigil_v1_policy_service_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_vigil_v1_policy_service_proto_goTypes = []any{
-	(RecordEventKind)(0),          // 0: vigil.v1.RecordEventKind
-	(*AuthorizeRequest)(nil),      // 1: vigil.v1.AuthorizeRequest
-	(*AuthorizeResponse)(nil),     // 2: vigil.v1.AuthorizeResponse
-	(*RedactRequest)(nil),         // 3: vigil.v1.RedactRequest
-	(*RedactResponse)(nil),        // 4: vigil.v1.RedactResponse
-	(*RedactStreamRequest)(nil),   // 5: vigil.v1.RedactStreamRequest
-	(*RedactStreamStart)(nil),     // 6: vigil.v1.RedactStreamStart
-	(*RedactStreamResponse)(nil),  // 7: vigil.v1.RedactStreamResponse
-	(*RecordEvent)(nil),           // 8: vigil.v1.RecordEvent
-	(*RecordRequest)(nil),         // 9: vigil.v1.RecordRequest
-	(*RecordResponse)(nil),        // 10: vigil.v1.RecordResponse
-	(*RecordStreamRequest)(nil),   // 11: vigil.v1.RecordStreamRequest
-	(*RecordStreamResponse)(nil),  // 12: vigil.v1.RecordStreamResponse
-	(*Principal)(nil),             // 13: vigil.v1.Principal
-	(*Resource)(nil),              // 14: vigil.v1.Resource
-	(*SecretRef)(nil),             // 15: vigil.v1.SecretRef
-	(*Content)(nil),               // 16: vigil.v1.Content
-	(*structpb.Struct)(nil),       // 17: google.protobuf.Struct
-	(Decision)(0),                 // 18: vigil.v1.Decision
-	(*Reason)(nil),                // 19: vigil.v1.Reason
-	(*Obligation)(nil),            // 20: vigil.v1.Obligation
-	(*Approval)(nil),              // 21: vigil.v1.Approval
-	(*PolicyProvenance)(nil),      // 22: vigil.v1.PolicyProvenance
-	(*durationpb.Duration)(nil),   // 23: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil), // 24: google.protobuf.Timestamp
-	(*RegisteredSecret)(nil),      // 25: vigil.v1.RegisteredSecret
-	(*Finding)(nil),               // 26: vigil.v1.Finding
-	(ContentKind)(0),              // 27: vigil.v1.ContentKind
+	(RecordEventKind)(0),           // 0: vigil.v1.RecordEventKind
+	(*AuthorizeRequest)(nil),       // 1: vigil.v1.AuthorizeRequest
+	(*AuthorizeResponse)(nil),      // 2: vigil.v1.AuthorizeResponse
+	(*AuthorizeBatchRequest)(nil),  // 3: vigil.v1.AuthorizeBatchRequest
+	(*AuthorizeBatchResponse)(nil), // 4: vigil.v1.AuthorizeBatchResponse
+	(*AuthorizeBatchResult)(nil),   // 5: vigil.v1.AuthorizeBatchResult
+	(*BatchError)(nil),             // 6: vigil.v1.BatchError
+	(*RedactRequest)(nil),          // 7: vigil.v1.RedactRequest
+	(*RedactResponse)(nil),         // 8: vigil.v1.RedactResponse
+	(*RedactStreamRequest)(nil),    // 9: vigil.v1.RedactStreamRequest
+	(*RedactStreamStart)(nil),      // 10: vigil.v1.RedactStreamStart
+	(*RedactStreamResponse)(nil),   // 11: vigil.v1.RedactStreamResponse
+	(*RecordEvent)(nil),            // 12: vigil.v1.RecordEvent
+	(*RecordRequest)(nil),          // 13: vigil.v1.RecordRequest
+	(*RecordResponse)(nil),         // 14: vigil.v1.RecordResponse
+	(*RecordStreamRequest)(nil),    // 15: vigil.v1.RecordStreamRequest
+	(*RecordStreamResponse)(nil),   // 16: vigil.v1.RecordStreamResponse
+	(*Principal)(nil),              // 17: vigil.v1.Principal
+	(*Resource)(nil),               // 18: vigil.v1.Resource
+	(*SecretRef)(nil),              // 19: vigil.v1.SecretRef
+	(*Content)(nil),                // 20: vigil.v1.Content
+	(*structpb.Struct)(nil),        // 21: google.protobuf.Struct
+	(Decision)(0),                  // 22: vigil.v1.Decision
+	(*Reason)(nil),                 // 23: vigil.v1.Reason
+	(*Obligation)(nil),             // 24: vigil.v1.Obligation
+	(*Approval)(nil),               // 25: vigil.v1.Approval
+	(*PolicyProvenance)(nil),       // 26: vigil.v1.PolicyProvenance
+	(*durationpb.Duration)(nil),    // 27: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),  // 28: google.protobuf.Timestamp
+	(*RegisteredSecret)(nil),       // 29: vigil.v1.RegisteredSecret
+	(*Finding)(nil),                // 30: vigil.v1.Finding
+	(ContentKind)(0),               // 31: vigil.v1.ContentKind
 }
 var file_vigil_v1_policy_service_proto_depIdxs = []int32{
-	13, // 0: vigil.v1.AuthorizeRequest.principal:type_name -> vigil.v1.Principal
-	14, // 1: vigil.v1.AuthorizeRequest.resource:type_name -> vigil.v1.Resource
-	15, // 2: vigil.v1.AuthorizeRequest.secrets:type_name -> vigil.v1.SecretRef
-	16, // 3: vigil.v1.AuthorizeRequest.contents:type_name -> vigil.v1.Content
-	17, // 4: vigil.v1.AuthorizeRequest.context:type_name -> google.protobuf.Struct
-	18, // 5: vigil.v1.AuthorizeResponse.decision:type_name -> vigil.v1.Decision
-	19, // 6: vigil.v1.AuthorizeResponse.reasons:type_name -> vigil.v1.Reason
-	20, // 7: vigil.v1.AuthorizeResponse.obligations:type_name -> vigil.v1.Obligation
-	21, // 8: vigil.v1.AuthorizeResponse.approval:type_name -> vigil.v1.Approval
-	22, // 9: vigil.v1.AuthorizeResponse.policy:type_name -> vigil.v1.PolicyProvenance
-	23, // 10: vigil.v1.AuthorizeResponse.cache_ttl:type_name -> google.protobuf.Duration
-	24, // 11: vigil.v1.AuthorizeResponse.decided_at:type_name -> google.protobuf.Timestamp
-	16, // 12: vigil.v1.RedactRequest.content:type_name -> vigil.v1.Content
-	25, // 13: vigil.v1.RedactRequest.registered_secrets:type_name -> vigil.v1.RegisteredSecret
-	13, // 14: vigil.v1.RedactRequest.principal:type_name -> vigil.v1.Principal
-	14, // 15: vigil.v1.RedactRequest.resource:type_name -> vigil.v1.Resource
-	17, // 16: vigil.v1.RedactRequest.context:type_name -> google.protobuf.Struct
-	16, // 17: vigil.v1.RedactResponse.content:type_name -> vigil.v1.Content
-	26, // 18: vigil.v1.RedactResponse.findings:type_name -> vigil.v1.Finding
-	22, // 19: vigil.v1.RedactResponse.policy:type_name -> vigil.v1.PolicyProvenance
-	6,  // 20: vigil.v1.RedactStreamRequest.start:type_name -> vigil.v1.RedactStreamStart
-	27, // 21: vigil.v1.RedactStreamStart.kind:type_name -> vigil.v1.ContentKind
-	25, // 22: vigil.v1.RedactStreamStart.registered_secrets:type_name -> vigil.v1.RegisteredSecret
-	13, // 23: vigil.v1.RedactStreamStart.principal:type_name -> vigil.v1.Principal
-	14, // 24: vigil.v1.RedactStreamStart.resource:type_name -> vigil.v1.Resource
-	17, // 25: vigil.v1.RedactStreamStart.context:type_name -> google.protobuf.Struct
-	26, // 26: vigil.v1.RedactStreamResponse.findings:type_name -> vigil.v1.Finding
-	0,  // 27: vigil.v1.RecordEvent.kind:type_name -> vigil.v1.RecordEventKind
-	13, // 28: vigil.v1.RecordEvent.principal:type_name -> vigil.v1.Principal
-	14, // 29: vigil.v1.RecordEvent.resource:type_name -> vigil.v1.Resource
-	16, // 30: vigil.v1.RecordEvent.content:type_name -> vigil.v1.Content
-	17, // 31: vigil.v1.RecordEvent.attributes:type_name -> google.protobuf.Struct
-	24, // 32: vigil.v1.RecordEvent.occurred_at:type_name -> google.protobuf.Timestamp
-	8,  // 33: vigil.v1.RecordRequest.event:type_name -> vigil.v1.RecordEvent
-	25, // 34: vigil.v1.RecordRequest.registered_secrets:type_name -> vigil.v1.RegisteredSecret
-	26, // 35: vigil.v1.RecordResponse.findings:type_name -> vigil.v1.Finding
-	24, // 36: vigil.v1.RecordResponse.recorded_at:type_name -> google.protobuf.Timestamp
-	8,  // 37: vigil.v1.RecordStreamRequest.event:type_name -> vigil.v1.RecordEvent
-	25, // 38: vigil.v1.RecordStreamRequest.registered_secrets:type_name -> vigil.v1.RegisteredSecret
-	1,  // 39: vigil.v1.PolicyService.Authorize:input_type -> vigil.v1.AuthorizeRequest
-	3,  // 40: vigil.v1.PolicyService.Redact:input_type -> vigil.v1.RedactRequest
-	5,  // 41: vigil.v1.PolicyService.RedactStream:input_type -> vigil.v1.RedactStreamRequest
-	9,  // 42: vigil.v1.PolicyService.Record:input_type -> vigil.v1.RecordRequest
-	11, // 43: vigil.v1.PolicyService.RecordStream:input_type -> vigil.v1.RecordStreamRequest
-	2,  // 44: vigil.v1.PolicyService.Authorize:output_type -> vigil.v1.AuthorizeResponse
-	4,  // 45: vigil.v1.PolicyService.Redact:output_type -> vigil.v1.RedactResponse
-	7,  // 46: vigil.v1.PolicyService.RedactStream:output_type -> vigil.v1.RedactStreamResponse
-	10, // 47: vigil.v1.PolicyService.Record:output_type -> vigil.v1.RecordResponse
-	12, // 48: vigil.v1.PolicyService.RecordStream:output_type -> vigil.v1.RecordStreamResponse
-	44, // [44:49] is the sub-list for method output_type
-	39, // [39:44] is the sub-list for method input_type
-	39, // [39:39] is the sub-list for extension type_name
-	39, // [39:39] is the sub-list for extension extendee
-	0,  // [0:39] is the sub-list for field type_name
+	17, // 0: vigil.v1.AuthorizeRequest.principal:type_name -> vigil.v1.Principal
+	18, // 1: vigil.v1.AuthorizeRequest.resource:type_name -> vigil.v1.Resource
+	19, // 2: vigil.v1.AuthorizeRequest.secrets:type_name -> vigil.v1.SecretRef
+	20, // 3: vigil.v1.AuthorizeRequest.contents:type_name -> vigil.v1.Content
+	21, // 4: vigil.v1.AuthorizeRequest.context:type_name -> google.protobuf.Struct
+	22, // 5: vigil.v1.AuthorizeResponse.decision:type_name -> vigil.v1.Decision
+	23, // 6: vigil.v1.AuthorizeResponse.reasons:type_name -> vigil.v1.Reason
+	24, // 7: vigil.v1.AuthorizeResponse.obligations:type_name -> vigil.v1.Obligation
+	25, // 8: vigil.v1.AuthorizeResponse.approval:type_name -> vigil.v1.Approval
+	26, // 9: vigil.v1.AuthorizeResponse.policy:type_name -> vigil.v1.PolicyProvenance
+	27, // 10: vigil.v1.AuthorizeResponse.cache_ttl:type_name -> google.protobuf.Duration
+	28, // 11: vigil.v1.AuthorizeResponse.decided_at:type_name -> google.protobuf.Timestamp
+	1,  // 12: vigil.v1.AuthorizeBatchRequest.requests:type_name -> vigil.v1.AuthorizeRequest
+	5,  // 13: vigil.v1.AuthorizeBatchResponse.results:type_name -> vigil.v1.AuthorizeBatchResult
+	2,  // 14: vigil.v1.AuthorizeBatchResult.response:type_name -> vigil.v1.AuthorizeResponse
+	6,  // 15: vigil.v1.AuthorizeBatchResult.error:type_name -> vigil.v1.BatchError
+	20, // 16: vigil.v1.RedactRequest.content:type_name -> vigil.v1.Content
+	29, // 17: vigil.v1.RedactRequest.registered_secrets:type_name -> vigil.v1.RegisteredSecret
+	17, // 18: vigil.v1.RedactRequest.principal:type_name -> vigil.v1.Principal
+	18, // 19: vigil.v1.RedactRequest.resource:type_name -> vigil.v1.Resource
+	21, // 20: vigil.v1.RedactRequest.context:type_name -> google.protobuf.Struct
+	20, // 21: vigil.v1.RedactResponse.content:type_name -> vigil.v1.Content
+	30, // 22: vigil.v1.RedactResponse.findings:type_name -> vigil.v1.Finding
+	26, // 23: vigil.v1.RedactResponse.policy:type_name -> vigil.v1.PolicyProvenance
+	10, // 24: vigil.v1.RedactStreamRequest.start:type_name -> vigil.v1.RedactStreamStart
+	31, // 25: vigil.v1.RedactStreamStart.kind:type_name -> vigil.v1.ContentKind
+	29, // 26: vigil.v1.RedactStreamStart.registered_secrets:type_name -> vigil.v1.RegisteredSecret
+	17, // 27: vigil.v1.RedactStreamStart.principal:type_name -> vigil.v1.Principal
+	18, // 28: vigil.v1.RedactStreamStart.resource:type_name -> vigil.v1.Resource
+	21, // 29: vigil.v1.RedactStreamStart.context:type_name -> google.protobuf.Struct
+	30, // 30: vigil.v1.RedactStreamResponse.findings:type_name -> vigil.v1.Finding
+	0,  // 31: vigil.v1.RecordEvent.kind:type_name -> vigil.v1.RecordEventKind
+	17, // 32: vigil.v1.RecordEvent.principal:type_name -> vigil.v1.Principal
+	18, // 33: vigil.v1.RecordEvent.resource:type_name -> vigil.v1.Resource
+	20, // 34: vigil.v1.RecordEvent.content:type_name -> vigil.v1.Content
+	21, // 35: vigil.v1.RecordEvent.attributes:type_name -> google.protobuf.Struct
+	28, // 36: vigil.v1.RecordEvent.occurred_at:type_name -> google.protobuf.Timestamp
+	12, // 37: vigil.v1.RecordRequest.event:type_name -> vigil.v1.RecordEvent
+	29, // 38: vigil.v1.RecordRequest.registered_secrets:type_name -> vigil.v1.RegisteredSecret
+	30, // 39: vigil.v1.RecordResponse.findings:type_name -> vigil.v1.Finding
+	28, // 40: vigil.v1.RecordResponse.recorded_at:type_name -> google.protobuf.Timestamp
+	12, // 41: vigil.v1.RecordStreamRequest.event:type_name -> vigil.v1.RecordEvent
+	29, // 42: vigil.v1.RecordStreamRequest.registered_secrets:type_name -> vigil.v1.RegisteredSecret
+	1,  // 43: vigil.v1.PolicyService.Authorize:input_type -> vigil.v1.AuthorizeRequest
+	3,  // 44: vigil.v1.PolicyService.AuthorizeBatch:input_type -> vigil.v1.AuthorizeBatchRequest
+	7,  // 45: vigil.v1.PolicyService.Redact:input_type -> vigil.v1.RedactRequest
+	9,  // 46: vigil.v1.PolicyService.RedactStream:input_type -> vigil.v1.RedactStreamRequest
+	13, // 47: vigil.v1.PolicyService.Record:input_type -> vigil.v1.RecordRequest
+	15, // 48: vigil.v1.PolicyService.RecordStream:input_type -> vigil.v1.RecordStreamRequest
+	2,  // 49: vigil.v1.PolicyService.Authorize:output_type -> vigil.v1.AuthorizeResponse
+	4,  // 50: vigil.v1.PolicyService.AuthorizeBatch:output_type -> vigil.v1.AuthorizeBatchResponse
+	8,  // 51: vigil.v1.PolicyService.Redact:output_type -> vigil.v1.RedactResponse
+	11, // 52: vigil.v1.PolicyService.RedactStream:output_type -> vigil.v1.RedactStreamResponse
+	14, // 53: vigil.v1.PolicyService.Record:output_type -> vigil.v1.RecordResponse
+	16, // 54: vigil.v1.PolicyService.RecordStream:output_type -> vigil.v1.RecordStreamResponse
+	49, // [49:55] is the sub-list for method output_type
+	43, // [43:49] is the sub-list for method input_type
+	43, // [43:43] is the sub-list for extension type_name
+	43, // [43:43] is the sub-list for extension extendee
+	0,  // [0:43] is the sub-list for field type_name
 }
 
 func init() { file_vigil_v1_policy_service_proto_init() }
@@ -1365,6 +1620,10 @@ func file_vigil_v1_policy_service_proto_init() {
 	file_vigil_v1_common_proto_init()
 	file_vigil_v1_obligation_proto_init()
 	file_vigil_v1_policy_service_proto_msgTypes[4].OneofWrappers = []any{
+		(*AuthorizeBatchResult_Response)(nil),
+		(*AuthorizeBatchResult_Error)(nil),
+	}
+	file_vigil_v1_policy_service_proto_msgTypes[8].OneofWrappers = []any{
 		(*RedactStreamRequest_Start)(nil),
 		(*RedactStreamRequest_Chunk)(nil),
 	}
@@ -1374,7 +1633,7 @@ func file_vigil_v1_policy_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_vigil_v1_policy_service_proto_rawDesc), len(file_vigil_v1_policy_service_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   12,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,7 +19,7 @@ from connectrpc.server import ConnectASGIApplication, ConnectWSGIApplication, DE
 from protobuf import DescService
 
 from . import policy_service_pb
-from .policy_service_pb import AuthorizeRequest, AuthorizeResponse, RecordRequest, RecordResponse, RecordStreamRequest, RecordStreamResponse, RedactRequest, RedactResponse, RedactStreamRequest, RedactStreamResponse
+from .policy_service_pb import AuthorizeBatchRequest, AuthorizeBatchResponse, AuthorizeRequest, AuthorizeResponse, RecordRequest, RecordResponse, RecordStreamRequest, RecordStreamResponse, RedactRequest, RedactResponse, RedactStreamRequest, RedactStreamResponse
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator, Mapping
@@ -39,6 +39,13 @@ class PolicyService(Protocol):
         """
         Decides whether an action may proceed: allow, deny, or require approval.
         Every decision is written to the audit trail before it is returned.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    async def authorize_batch(self, request: AuthorizeBatchRequest, ctx: RequestContext[AuthorizeBatchRequest, AuthorizeBatchResponse], /) -> AuthorizeBatchResponse:
+        """
+        Decides several requests in one call, each exactly as Authorize would (approvals, one
+        audit record per decision), answered in request order once every record is durable.
         """
         raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
 
@@ -95,6 +102,17 @@ class PolicyServiceASGIApplication(ConnectASGIApplication[PolicyService]):
                         stream_type=StreamType.UNARY,
                     ),
                     function=svc.authorize,
+                ),
+                "/vigil.v1.PolicyService/AuthorizeBatch": Endpoint.unary(
+                    method=MethodInfo(
+                        name="AuthorizeBatch",
+                        service_name="vigil.v1.PolicyService",
+                        input=AuthorizeBatchRequest,
+                        output=AuthorizeBatchResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=svc.authorize_batch,
                 ),
                 "/vigil.v1.PolicyService/Redact": Endpoint.unary(
                     method=MethodInfo(
@@ -176,6 +194,30 @@ class PolicyServiceClient(ConnectClient):
                 service_name="vigil.v1.PolicyService",
                 input=AuthorizeRequest,
                 output=AuthorizeResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    async def authorize_batch(
+        self,
+        request: AuthorizeBatchRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> AuthorizeBatchResponse:
+        """
+        Decides several requests in one call, each exactly as Authorize would (approvals, one
+        audit record per decision), answered in request order once every record is durable.
+        """
+        return await self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="AuthorizeBatch",
+                service_name="vigil.v1.PolicyService",
+                input=AuthorizeBatchRequest,
+                output=AuthorizeBatchResponse,
                 idempotency_level=IdempotencyLevel.UNKNOWN,
                 stream_type=StreamType.UNARY,
             ),
@@ -288,6 +330,13 @@ class PolicyServiceSync(Protocol):
         """
         raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
 
+    def authorize_batch(self, request: AuthorizeBatchRequest, ctx: RequestContext[AuthorizeBatchRequest, AuthorizeBatchResponse], /) -> AuthorizeBatchResponse:
+        """
+        Decides several requests in one call, each exactly as Authorize would (approvals, one
+        audit record per decision), answered in request order once every record is durable.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
     def redact(self, request: RedactRequest, ctx: RequestContext[RedactRequest, RedactResponse], /) -> RedactResponse:
         """
         Masks secrets and PII in content according to the redact plan.
@@ -339,6 +388,17 @@ class PolicyServiceWSGIApplication(ConnectWSGIApplication):
                         stream_type=StreamType.UNARY,
                     ),
                     function=service.authorize,
+                ),
+                "/vigil.v1.PolicyService/AuthorizeBatch": EndpointSync.unary(
+                    method=MethodInfo(
+                        name="AuthorizeBatch",
+                        service_name="vigil.v1.PolicyService",
+                        input=AuthorizeBatchRequest,
+                        output=AuthorizeBatchResponse,
+                        idempotency_level=IdempotencyLevel.UNKNOWN,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=service.authorize_batch,
                 ),
                 "/vigil.v1.PolicyService/Redact": EndpointSync.unary(
                     method=MethodInfo(
@@ -420,6 +480,30 @@ class PolicyServiceClientSync(ConnectClientSync):
                 service_name="vigil.v1.PolicyService",
                 input=AuthorizeRequest,
                 output=AuthorizeResponse,
+                idempotency_level=IdempotencyLevel.UNKNOWN,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+        )
+    def authorize_batch(
+        self,
+        request: AuthorizeBatchRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+    ) -> AuthorizeBatchResponse:
+        """
+        Decides several requests in one call, each exactly as Authorize would (approvals, one
+        audit record per decision), answered in request order once every record is durable.
+        """
+        return self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="AuthorizeBatch",
+                service_name="vigil.v1.PolicyService",
+                input=AuthorizeBatchRequest,
+                output=AuthorizeBatchResponse,
                 idempotency_level=IdempotencyLevel.UNKNOWN,
                 stream_type=StreamType.UNARY,
             ),

@@ -214,6 +214,137 @@ class AuthorizeResponse(Message[_AuthorizeResponseFields]):
         decided_at: Timestamp | None
         sequence: int
 
+_AuthorizeBatchRequestFields: TypeAlias = Literal["requests"]
+
+class AuthorizeBatchRequest(Message[_AuthorizeBatchRequestFields]):
+    """
+    ```proto
+    message vigil.v1.AuthorizeBatchRequest
+    ```
+
+    Attributes:
+        requests:
+            The requests to decide, at least one and at most the server's --max-batch-size (default
+            256). Each costs one token of the per-caller rate limit.
+
+            ```proto
+            repeated vigil.v1.AuthorizeRequest requests = 1;
+            ```
+    """
+
+    __slots__ = ("requests",)
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            requests: list[AuthorizeRequest] | None = None,
+        ) -> None:
+            pass
+
+        requests: list[AuthorizeRequest]
+
+_AuthorizeBatchResponseFields: TypeAlias = Literal["results"]
+
+class AuthorizeBatchResponse(Message[_AuthorizeBatchResponseFields]):
+    """
+    ```proto
+    message vigil.v1.AuthorizeBatchResponse
+    ```
+
+    Attributes:
+        results:
+            One result per request, in request order.
+
+            ```proto
+            repeated vigil.v1.AuthorizeBatchResult results = 1;
+            ```
+    """
+
+    __slots__ = ("results",)
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            results: list[AuthorizeBatchResult] | None = None,
+        ) -> None:
+            pass
+
+        results: list[AuthorizeBatchResult]
+
+_AuthorizeBatchResultFields: TypeAlias = Literal["response", "error"]
+
+class AuthorizeBatchResult(Message[_AuthorizeBatchResultFields]):
+    """
+    The outcome of one request of a batch: a decision, or why there is none.
+
+    ```proto
+    message vigil.v1.AuthorizeBatchResult
+    ```
+
+    Attributes:
+        result:
+            ```proto
+            oneof result
+            ```
+    """
+
+    __slots__ = ("result",)
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            result: Oneof[Literal["response"], AuthorizeResponse] | Oneof[Literal["error"], BatchError] | None = None,
+        ) -> None:
+            pass
+
+        result: Oneof[Literal["response"], AuthorizeResponse] | Oneof[Literal["error"], BatchError] | None
+
+_BatchErrorFields: TypeAlias = Literal["code", "message"]
+
+class BatchError(Message[_BatchErrorFields]):
+    """
+    The error Authorize would have answered for one request of a batch.
+
+    ```proto
+    message vigil.v1.BatchError
+    ```
+
+    Attributes:
+        code:
+            The Connect code name, e.g. "invalid_argument".
+
+            ```proto
+            string code = 1;
+            ```
+        message:
+            The message Authorize would have given; never a secret value.
+
+            ```proto
+            string message = 2;
+            ```
+    """
+
+    __slots__ = ("code", "message")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            code: str = "",
+            message: str = "",
+        ) -> None:
+            pass
+
+        code: str
+        message: str
+
 _RedactRequestFields: TypeAlias = Literal["content", "registered_secrets", "profile", "principal", "action", "resource", "context", "session_id", "request_id"]
 
 class RedactRequest(Message[_RedactRequestFields]):
@@ -829,7 +960,7 @@ class RecordEventKind(Enum):
 
 
 _DESC = file_desc(
-    b'\n\x1dvigil/v1/policy_service.proto\x12\x08vigil.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17vigil/v1/approval.proto\x1a\x15vigil/v1/common.proto\x1a\x19vigil/v1/obligation.proto"\xfd\x02\n\x10AuthorizeRequest\x121\n\tprincipal\x18\x01 \x01(\x0b2\x13.vigil.v1.PrincipalR\tprincipal\x12\x16\n\x06action\x18\x02 \x01(\tR\x06action\x12.\n\x08resource\x18\x03 \x01(\x0b2\x12.vigil.v1.ResourceR\x08resource\x12-\n\x07secrets\x18\x04 \x03(\x0b2\x13.vigil.v1.SecretRefR\x07secrets\x12-\n\x08contents\x18\x05 \x03(\x0b2\x11.vigil.v1.ContentR\x08contents\x121\n\x07context\x18\x06 \x01(\x0b2\x17.google.protobuf.StructR\x07context\x12\x1f\n\x0bapproval_id\x18\x07 \x01(\tR\napprovalId\x12\x1d\n\nsession_id\x18\x08 \x01(\tR\tsessionId\x12\x1d\n\nrequest_id\x18\t \x01(\tR\trequestId"\xbb\x03\n\x11AuthorizeResponse\x12\x1f\n\x0bdecision_id\x18\x01 \x01(\tR\ndecisionId\x12.\n\x08decision\x18\x02 \x01(\x0e2\x12.vigil.v1.DecisionR\x08decision\x12*\n\x07reasons\x18\x03 \x03(\x0b2\x10.vigil.v1.ReasonR\x07reasons\x126\n\x0bobligations\x18\x04 \x03(\x0b2\x14.vigil.v1.ObligationR\x0bobligations\x12.\n\x08approval\x18\x05 \x01(\x0b2\x12.vigil.v1.ApprovalR\x08approval\x122\n\x06policy\x18\x06 \x01(\x0b2\x1a.vigil.v1.PolicyProvenanceR\x06policy\x126\n\tcache_ttl\x18\x07 \x01(\x0b2\x19.google.protobuf.DurationR\x08cacheTtl\x129\n\ndecided_at\x18\x08 \x01(\x0b2\x1a.google.protobuf.TimestampR\tdecidedAt\x12\x1a\n\x08sequence\x18\t \x01(\x04R\x08sequence"\x8d\x03\n\rRedactRequest\x12+\n\x07content\x18\x01 \x01(\x0b2\x11.vigil.v1.ContentR\x07content\x12I\n\x12registered_secrets\x18\x02 \x03(\x0b2\x1a.vigil.v1.RegisteredSecretR\x11registeredSecrets\x12\x18\n\x07profile\x18\x03 \x01(\tR\x07profile\x121\n\tprincipal\x18\x04 \x01(\x0b2\x13.vigil.v1.PrincipalR\tprincipal\x12\x16\n\x06action\x18\x05 \x01(\tR\x06action\x12.\n\x08resource\x18\x06 \x01(\x0b2\x12.vigil.v1.ResourceR\x08resource\x121\n\x07context\x18\x07 \x01(\x0b2\x17.google.protobuf.StructR\x07context\x12\x1d\n\nsession_id\x18\x08 \x01(\tR\tsessionId\x12\x1d\n\nrequest_id\x18\t \x01(\tR\trequestId"\xdf\x01\n\x0eRedactResponse\x12!\n\x0credaction_id\x18\x01 \x01(\tR\x0bredactionId\x12+\n\x07content\x18\x02 \x01(\x0b2\x11.vigil.v1.ContentR\x07content\x12-\n\x08findings\x18\x03 \x03(\x0b2\x11.vigil.v1.FindingR\x08findings\x12\x1a\n\x08modified\x18\x04 \x01(\x08R\x08modified\x122\n\x06policy\x18\x05 \x01(\x0b2\x1a.vigil.v1.PolicyProvenanceR\x06policy"k\n\x13RedactStreamRequest\x123\n\x05start\x18\x01 \x01(\x0b2\x1b.vigil.v1.RedactStreamStartH\x00R\x05start\x12\x16\n\x05chunk\x18\x02 \x01(\tH\x00R\x05chunkB\x07\n\x05frame"\xf0\x02\n\x11RedactStreamStart\x12)\n\x04kind\x18\x01 \x01(\x0e2\x15.vigil.v1.ContentKindR\x04kind\x12I\n\x12registered_secrets\x18\x02 \x03(\x0b2\x1a.vigil.v1.RegisteredSecretR\x11registeredSecrets\x12\x18\n\x07profile\x18\x03 \x01(\tR\x07profile\x121\n\tprincipal\x18\x04 \x01(\x0b2\x13.vigil.v1.PrincipalR\tprincipal\x12\x16\n\x06action\x18\x05 \x01(\tR\x06action\x12.\n\x08resource\x18\x06 \x01(\x0b2\x12.vigil.v1.ResourceR\x08resource\x121\n\x07context\x18\x07 \x01(\x0b2\x17.google.protobuf.StructR\x07context\x12\x1d\n\nsession_id\x18\x08 \x01(\tR\tsessionId"[\n\x14RedactStreamResponse\x12\x14\n\x05chunk\x18\x01 \x01(\tR\x05chunk\x12-\n\x08findings\x18\x02 \x03(\x0b2\x11.vigil.v1.FindingR\x08findings"\xb9\x03\n\x0bRecordEvent\x12-\n\x04kind\x18\x01 \x01(\x0e2\x19.vigil.v1.RecordEventKindR\x04kind\x12\x1d\n\nsession_id\x18\x02 \x01(\tR\tsessionId\x121\n\tprincipal\x18\x03 \x01(\x0b2\x13.vigil.v1.PrincipalR\tprincipal\x12\x16\n\x06action\x18\x04 \x01(\tR\x06action\x12.\n\x08resource\x18\x05 \x01(\x0b2\x12.vigil.v1.ResourceR\x08resource\x12+\n\x07content\x18\x06 \x01(\x0b2\x11.vigil.v1.ContentR\x07content\x12\x1f\n\x0bdecision_id\x18\x07 \x01(\tR\ndecisionId\x127\n\nattributes\x18\x08 \x01(\x0b2\x17.google.protobuf.StructR\nattributes\x12;\n\x0boccurred_at\x18\t \x01(\x0b2\x1a.google.protobuf.TimestampR\noccurredAt\x12\x1d\n\nrequest_id\x18\n \x01(\tR\trequestId"\x87\x01\n\rRecordRequest\x12+\n\x05event\x18\x01 \x01(\x0b2\x15.vigil.v1.RecordEventR\x05event\x12I\n\x12registered_secrets\x18\x02 \x03(\x0b2\x1a.vigil.v1.RegisteredSecretR\x11registeredSecrets"\xd4\x01\n\x0eRecordResponse\x12\x1b\n\trecord_id\x18\x01 \x01(\tR\x08recordId\x12\x1a\n\x08sequence\x18\x02 \x01(\x04R\x08sequence\x12\x1d\n\nchain_hash\x18\x03 \x01(\tR\tchainHash\x12-\n\x08findings\x18\x04 \x03(\x0b2\x11.vigil.v1.FindingR\x08findings\x12;\n\x0brecorded_at\x18\x05 \x01(\x0b2\x1a.google.protobuf.TimestampR\nrecordedAt"\x8d\x01\n\x13RecordStreamRequest\x12+\n\x05event\x18\x01 \x01(\x0b2\x15.vigil.v1.RecordEventR\x05event\x12I\n\x12registered_secrets\x18\x02 \x03(\x0b2\x1a.vigil.v1.RegisteredSecretR\x11registeredSecrets"\xc7\x01\n\x14RecordStreamResponse\x12\'\n\x0fevents_recorded\x18\x01 \x01(\x04R\x0eeventsRecorded\x12%\n\x0efirst_sequence\x18\x02 \x01(\x04R\rfirstSequence\x12#\n\rlast_sequence\x18\x03 \x01(\x04R\x0clastSequence\x12\x1b\n\thead_hash\x18\x04 \x01(\tR\x08headHash\x12\x1d\n\nrecord_ids\x18\x05 \x03(\tR\trecordIds*\xcc\x01\n\x0fRecordEventKind\x12!\n\x1dRECORD_EVENT_KIND_UNSPECIFIED\x10\x00\x12\x1d\n\x19RECORD_EVENT_KIND_REQUEST\x10\x01\x12\x1e\n\x1aRECORD_EVENT_KIND_RESPONSE\x10\x02\x12\x1d\n\x19RECORD_EVENT_KIND_COMMAND\x10\x03\x12\x1c\n\x18RECORD_EVENT_KIND_OUTPUT\x10\x04\x12\x1a\n\x16RECORD_EVENT_KIND_NOTE\x10\x052\xf3\x02\n\rPolicyService\x12D\n\tAuthorize\x12\x1a.vigil.v1.AuthorizeRequest\x1a\x1b.vigil.v1.AuthorizeResponse\x12;\n\x06Redact\x12\x17.vigil.v1.RedactRequest\x1a\x18.vigil.v1.RedactResponse\x12Q\n\x0cRedactStream\x12\x1d.vigil.v1.RedactStreamRequest\x1a\x1e.vigil.v1.RedactStreamResponse(\x010\x01\x12;\n\x06Record\x12\x17.vigil.v1.RecordRequest\x1a\x18.vigil.v1.RecordResponse\x12O\n\x0cRecordStream\x12\x1d.vigil.v1.RecordStreamRequest\x1a\x1e.vigil.v1.RecordStreamResponse(\x01b\x06proto3',
+    b'\n\x1dvigil/v1/policy_service.proto\x12\x08vigil.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17vigil/v1/approval.proto\x1a\x15vigil/v1/common.proto\x1a\x19vigil/v1/obligation.proto"\xfd\x02\n\x10AuthorizeRequest\x121\n\tprincipal\x18\x01 \x01(\x0b2\x13.vigil.v1.PrincipalR\tprincipal\x12\x16\n\x06action\x18\x02 \x01(\tR\x06action\x12.\n\x08resource\x18\x03 \x01(\x0b2\x12.vigil.v1.ResourceR\x08resource\x12-\n\x07secrets\x18\x04 \x03(\x0b2\x13.vigil.v1.SecretRefR\x07secrets\x12-\n\x08contents\x18\x05 \x03(\x0b2\x11.vigil.v1.ContentR\x08contents\x121\n\x07context\x18\x06 \x01(\x0b2\x17.google.protobuf.StructR\x07context\x12\x1f\n\x0bapproval_id\x18\x07 \x01(\tR\napprovalId\x12\x1d\n\nsession_id\x18\x08 \x01(\tR\tsessionId\x12\x1d\n\nrequest_id\x18\t \x01(\tR\trequestId"\xbb\x03\n\x11AuthorizeResponse\x12\x1f\n\x0bdecision_id\x18\x01 \x01(\tR\ndecisionId\x12.\n\x08decision\x18\x02 \x01(\x0e2\x12.vigil.v1.DecisionR\x08decision\x12*\n\x07reasons\x18\x03 \x03(\x0b2\x10.vigil.v1.ReasonR\x07reasons\x126\n\x0bobligations\x18\x04 \x03(\x0b2\x14.vigil.v1.ObligationR\x0bobligations\x12.\n\x08approval\x18\x05 \x01(\x0b2\x12.vigil.v1.ApprovalR\x08approval\x122\n\x06policy\x18\x06 \x01(\x0b2\x1a.vigil.v1.PolicyProvenanceR\x06policy\x126\n\tcache_ttl\x18\x07 \x01(\x0b2\x19.google.protobuf.DurationR\x08cacheTtl\x129\n\ndecided_at\x18\x08 \x01(\x0b2\x1a.google.protobuf.TimestampR\tdecidedAt\x12\x1a\n\x08sequence\x18\t \x01(\x04R\x08sequence"O\n\x15AuthorizeBatchRequest\x126\n\x08requests\x18\x01 \x03(\x0b2\x1a.vigil.v1.AuthorizeRequestR\x08requests"R\n\x16AuthorizeBatchResponse\x128\n\x07results\x18\x01 \x03(\x0b2\x1e.vigil.v1.AuthorizeBatchResultR\x07results"\x89\x01\n\x14AuthorizeBatchResult\x129\n\x08response\x18\x01 \x01(\x0b2\x1b.vigil.v1.AuthorizeResponseH\x00R\x08response\x12,\n\x05error\x18\x02 \x01(\x0b2\x14.vigil.v1.BatchErrorH\x00R\x05errorB\x08\n\x06result":\n\nBatchError\x12\x12\n\x04code\x18\x01 \x01(\tR\x04code\x12\x18\n\x07message\x18\x02 \x01(\tR\x07message"\x8d\x03\n\rRedactRequest\x12+\n\x07content\x18\x01 \x01(\x0b2\x11.vigil.v1.ContentR\x07content\x12I\n\x12registered_secrets\x18\x02 \x03(\x0b2\x1a.vigil.v1.RegisteredSecretR\x11registeredSecrets\x12\x18\n\x07profile\x18\x03 \x01(\tR\x07profile\x121\n\tprincipal\x18\x04 \x01(\x0b2\x13.vigil.v1.PrincipalR\tprincipal\x12\x16\n\x06action\x18\x05 \x01(\tR\x06action\x12.\n\x08resource\x18\x06 \x01(\x0b2\x12.vigil.v1.ResourceR\x08resource\x121\n\x07context\x18\x07 \x01(\x0b2\x17.google.protobuf.StructR\x07context\x12\x1d\n\nsession_id\x18\x08 \x01(\tR\tsessionId\x12\x1d\n\nrequest_id\x18\t \x01(\tR\trequestId"\xdf\x01\n\x0eRedactResponse\x12!\n\x0credaction_id\x18\x01 \x01(\tR\x0bredactionId\x12+\n\x07content\x18\x02 \x01(\x0b2\x11.vigil.v1.ContentR\x07content\x12-\n\x08findings\x18\x03 \x03(\x0b2\x11.vigil.v1.FindingR\x08findings\x12\x1a\n\x08modified\x18\x04 \x01(\x08R\x08modified\x122\n\x06policy\x18\x05 \x01(\x0b2\x1a.vigil.v1.PolicyProvenanceR\x06policy"k\n\x13RedactStreamRequest\x123\n\x05start\x18\x01 \x01(\x0b2\x1b.vigil.v1.RedactStreamStartH\x00R\x05start\x12\x16\n\x05chunk\x18\x02 \x01(\tH\x00R\x05chunkB\x07\n\x05frame"\xf0\x02\n\x11RedactStreamStart\x12)\n\x04kind\x18\x01 \x01(\x0e2\x15.vigil.v1.ContentKindR\x04kind\x12I\n\x12registered_secrets\x18\x02 \x03(\x0b2\x1a.vigil.v1.RegisteredSecretR\x11registeredSecrets\x12\x18\n\x07profile\x18\x03 \x01(\tR\x07profile\x121\n\tprincipal\x18\x04 \x01(\x0b2\x13.vigil.v1.PrincipalR\tprincipal\x12\x16\n\x06action\x18\x05 \x01(\tR\x06action\x12.\n\x08resource\x18\x06 \x01(\x0b2\x12.vigil.v1.ResourceR\x08resource\x121\n\x07context\x18\x07 \x01(\x0b2\x17.google.protobuf.StructR\x07context\x12\x1d\n\nsession_id\x18\x08 \x01(\tR\tsessionId"[\n\x14RedactStreamResponse\x12\x14\n\x05chunk\x18\x01 \x01(\tR\x05chunk\x12-\n\x08findings\x18\x02 \x03(\x0b2\x11.vigil.v1.FindingR\x08findings"\xb9\x03\n\x0bRecordEvent\x12-\n\x04kind\x18\x01 \x01(\x0e2\x19.vigil.v1.RecordEventKindR\x04kind\x12\x1d\n\nsession_id\x18\x02 \x01(\tR\tsessionId\x121\n\tprincipal\x18\x03 \x01(\x0b2\x13.vigil.v1.PrincipalR\tprincipal\x12\x16\n\x06action\x18\x04 \x01(\tR\x06action\x12.\n\x08resource\x18\x05 \x01(\x0b2\x12.vigil.v1.ResourceR\x08resource\x12+\n\x07content\x18\x06 \x01(\x0b2\x11.vigil.v1.ContentR\x07content\x12\x1f\n\x0bdecision_id\x18\x07 \x01(\tR\ndecisionId\x127\n\nattributes\x18\x08 \x01(\x0b2\x17.google.protobuf.StructR\nattributes\x12;\n\x0boccurred_at\x18\t \x01(\x0b2\x1a.google.protobuf.TimestampR\noccurredAt\x12\x1d\n\nrequest_id\x18\n \x01(\tR\trequestId"\x87\x01\n\rRecordRequest\x12+\n\x05event\x18\x01 \x01(\x0b2\x15.vigil.v1.RecordEventR\x05event\x12I\n\x12registered_secrets\x18\x02 \x03(\x0b2\x1a.vigil.v1.RegisteredSecretR\x11registeredSecrets"\xd4\x01\n\x0eRecordResponse\x12\x1b\n\trecord_id\x18\x01 \x01(\tR\x08recordId\x12\x1a\n\x08sequence\x18\x02 \x01(\x04R\x08sequence\x12\x1d\n\nchain_hash\x18\x03 \x01(\tR\tchainHash\x12-\n\x08findings\x18\x04 \x03(\x0b2\x11.vigil.v1.FindingR\x08findings\x12;\n\x0brecorded_at\x18\x05 \x01(\x0b2\x1a.google.protobuf.TimestampR\nrecordedAt"\x8d\x01\n\x13RecordStreamRequest\x12+\n\x05event\x18\x01 \x01(\x0b2\x15.vigil.v1.RecordEventR\x05event\x12I\n\x12registered_secrets\x18\x02 \x03(\x0b2\x1a.vigil.v1.RegisteredSecretR\x11registeredSecrets"\xc7\x01\n\x14RecordStreamResponse\x12\'\n\x0fevents_recorded\x18\x01 \x01(\x04R\x0eeventsRecorded\x12%\n\x0efirst_sequence\x18\x02 \x01(\x04R\rfirstSequence\x12#\n\rlast_sequence\x18\x03 \x01(\x04R\x0clastSequence\x12\x1b\n\thead_hash\x18\x04 \x01(\tR\x08headHash\x12\x1d\n\nrecord_ids\x18\x05 \x03(\tR\trecordIds*\xcc\x01\n\x0fRecordEventKind\x12!\n\x1dRECORD_EVENT_KIND_UNSPECIFIED\x10\x00\x12\x1d\n\x19RECORD_EVENT_KIND_REQUEST\x10\x01\x12\x1e\n\x1aRECORD_EVENT_KIND_RESPONSE\x10\x02\x12\x1d\n\x19RECORD_EVENT_KIND_COMMAND\x10\x03\x12\x1c\n\x18RECORD_EVENT_KIND_OUTPUT\x10\x04\x12\x1a\n\x16RECORD_EVENT_KIND_NOTE\x10\x052\xc8\x03\n\rPolicyService\x12D\n\tAuthorize\x12\x1a.vigil.v1.AuthorizeRequest\x1a\x1b.vigil.v1.AuthorizeResponse\x12S\n\x0eAuthorizeBatch\x12\x1f.vigil.v1.AuthorizeBatchRequest\x1a .vigil.v1.AuthorizeBatchResponse\x12;\n\x06Redact\x12\x17.vigil.v1.RedactRequest\x1a\x18.vigil.v1.RedactResponse\x12Q\n\x0cRedactStream\x12\x1d.vigil.v1.RedactStreamRequest\x1a\x1e.vigil.v1.RedactStreamResponse(\x010\x01\x12;\n\x06Record\x12\x17.vigil.v1.RecordRequest\x1a\x18.vigil.v1.RecordResponse\x12O\n\x0cRecordStream\x12\x1d.vigil.v1.RecordStreamRequest\x1a\x1e.vigil.v1.RecordStreamResponse(\x01b\x06proto3',
     [
         duration_pb.desc(),
         struct_pb.desc(),
@@ -841,6 +972,10 @@ _DESC = file_desc(
     {
         "AuthorizeRequest": AuthorizeRequest,
         "AuthorizeResponse": AuthorizeResponse,
+        "AuthorizeBatchRequest": AuthorizeBatchRequest,
+        "AuthorizeBatchResponse": AuthorizeBatchResponse,
+        "AuthorizeBatchResult": AuthorizeBatchResult,
+        "BatchError": BatchError,
         "RedactRequest": RedactRequest,
         "RedactResponse": RedactResponse,
         "RedactStreamRequest": RedactStreamRequest,

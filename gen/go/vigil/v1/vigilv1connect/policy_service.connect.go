@@ -35,6 +35,9 @@ const (
 const (
 	// PolicyServiceAuthorizeProcedure is the fully-qualified name of the PolicyService's Authorize RPC.
 	PolicyServiceAuthorizeProcedure = "/vigil.v1.PolicyService/Authorize"
+	// PolicyServiceAuthorizeBatchProcedure is the fully-qualified name of the PolicyService's
+	// AuthorizeBatch RPC.
+	PolicyServiceAuthorizeBatchProcedure = "/vigil.v1.PolicyService/AuthorizeBatch"
 	// PolicyServiceRedactProcedure is the fully-qualified name of the PolicyService's Redact RPC.
 	PolicyServiceRedactProcedure = "/vigil.v1.PolicyService/Redact"
 	// PolicyServiceRedactStreamProcedure is the fully-qualified name of the PolicyService's
@@ -52,6 +55,9 @@ type PolicyServiceClient interface {
 	// Decides whether an action may proceed: allow, deny, or require approval.
 	// Every decision is written to the audit trail before it is returned.
 	Authorize(context.Context, *connect.Request[v1.AuthorizeRequest]) (*connect.Response[v1.AuthorizeResponse], error)
+	// Decides several requests in one call, each exactly as Authorize would (approvals, one
+	// audit record per decision), answered in request order once every record is durable.
+	AuthorizeBatch(context.Context, *connect.Request[v1.AuthorizeBatchRequest]) (*connect.Response[v1.AuthorizeBatchResponse], error)
 	// Masks secrets and PII in content according to the redact plan.
 	Redact(context.Context, *connect.Request[v1.RedactRequest]) (*connect.Response[v1.RedactResponse], error)
 	// Masks a stream of chunks (SSE or chunked model output, traces), carrying a
@@ -78,6 +84,12 @@ func NewPolicyServiceClient(httpClient connect.HTTPClient, baseURL string, opts 
 			httpClient,
 			baseURL+PolicyServiceAuthorizeProcedure,
 			connect.WithSchema(policyServiceMethods.ByName("Authorize")),
+			connect.WithClientOptions(opts...),
+		),
+		authorizeBatch: connect.NewClient[v1.AuthorizeBatchRequest, v1.AuthorizeBatchResponse](
+			httpClient,
+			baseURL+PolicyServiceAuthorizeBatchProcedure,
+			connect.WithSchema(policyServiceMethods.ByName("AuthorizeBatch")),
 			connect.WithClientOptions(opts...),
 		),
 		redact: connect.NewClient[v1.RedactRequest, v1.RedactResponse](
@@ -109,16 +121,22 @@ func NewPolicyServiceClient(httpClient connect.HTTPClient, baseURL string, opts 
 
 // policyServiceClient implements PolicyServiceClient.
 type policyServiceClient struct {
-	authorize    *connect.Client[v1.AuthorizeRequest, v1.AuthorizeResponse]
-	redact       *connect.Client[v1.RedactRequest, v1.RedactResponse]
-	redactStream *connect.Client[v1.RedactStreamRequest, v1.RedactStreamResponse]
-	record       *connect.Client[v1.RecordRequest, v1.RecordResponse]
-	recordStream *connect.Client[v1.RecordStreamRequest, v1.RecordStreamResponse]
+	authorize      *connect.Client[v1.AuthorizeRequest, v1.AuthorizeResponse]
+	authorizeBatch *connect.Client[v1.AuthorizeBatchRequest, v1.AuthorizeBatchResponse]
+	redact         *connect.Client[v1.RedactRequest, v1.RedactResponse]
+	redactStream   *connect.Client[v1.RedactStreamRequest, v1.RedactStreamResponse]
+	record         *connect.Client[v1.RecordRequest, v1.RecordResponse]
+	recordStream   *connect.Client[v1.RecordStreamRequest, v1.RecordStreamResponse]
 }
 
 // Authorize calls vigil.v1.PolicyService.Authorize.
 func (c *policyServiceClient) Authorize(ctx context.Context, req *connect.Request[v1.AuthorizeRequest]) (*connect.Response[v1.AuthorizeResponse], error) {
 	return c.authorize.CallUnary(ctx, req)
+}
+
+// AuthorizeBatch calls vigil.v1.PolicyService.AuthorizeBatch.
+func (c *policyServiceClient) AuthorizeBatch(ctx context.Context, req *connect.Request[v1.AuthorizeBatchRequest]) (*connect.Response[v1.AuthorizeBatchResponse], error) {
+	return c.authorizeBatch.CallUnary(ctx, req)
 }
 
 // Redact calls vigil.v1.PolicyService.Redact.
@@ -146,6 +164,9 @@ type PolicyServiceHandler interface {
 	// Decides whether an action may proceed: allow, deny, or require approval.
 	// Every decision is written to the audit trail before it is returned.
 	Authorize(context.Context, *connect.Request[v1.AuthorizeRequest]) (*connect.Response[v1.AuthorizeResponse], error)
+	// Decides several requests in one call, each exactly as Authorize would (approvals, one
+	// audit record per decision), answered in request order once every record is durable.
+	AuthorizeBatch(context.Context, *connect.Request[v1.AuthorizeBatchRequest]) (*connect.Response[v1.AuthorizeBatchResponse], error)
 	// Masks secrets and PII in content according to the redact plan.
 	Redact(context.Context, *connect.Request[v1.RedactRequest]) (*connect.Response[v1.RedactResponse], error)
 	// Masks a stream of chunks (SSE or chunked model output, traces), carrying a
@@ -168,6 +189,12 @@ func NewPolicyServiceHandler(svc PolicyServiceHandler, opts ...connect.HandlerOp
 		PolicyServiceAuthorizeProcedure,
 		svc.Authorize,
 		connect.WithSchema(policyServiceMethods.ByName("Authorize")),
+		connect.WithHandlerOptions(opts...),
+	)
+	policyServiceAuthorizeBatchHandler := connect.NewUnaryHandler(
+		PolicyServiceAuthorizeBatchProcedure,
+		svc.AuthorizeBatch,
+		connect.WithSchema(policyServiceMethods.ByName("AuthorizeBatch")),
 		connect.WithHandlerOptions(opts...),
 	)
 	policyServiceRedactHandler := connect.NewUnaryHandler(
@@ -198,6 +225,8 @@ func NewPolicyServiceHandler(svc PolicyServiceHandler, opts ...connect.HandlerOp
 		switch r.URL.Path {
 		case PolicyServiceAuthorizeProcedure:
 			policyServiceAuthorizeHandler.ServeHTTP(w, r)
+		case PolicyServiceAuthorizeBatchProcedure:
+			policyServiceAuthorizeBatchHandler.ServeHTTP(w, r)
 		case PolicyServiceRedactProcedure:
 			policyServiceRedactHandler.ServeHTTP(w, r)
 		case PolicyServiceRedactStreamProcedure:
@@ -217,6 +246,10 @@ type UnimplementedPolicyServiceHandler struct{}
 
 func (UnimplementedPolicyServiceHandler) Authorize(context.Context, *connect.Request[v1.AuthorizeRequest]) (*connect.Response[v1.AuthorizeResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("vigil.v1.PolicyService.Authorize is not implemented"))
+}
+
+func (UnimplementedPolicyServiceHandler) AuthorizeBatch(context.Context, *connect.Request[v1.AuthorizeBatchRequest]) (*connect.Response[v1.AuthorizeBatchResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("vigil.v1.PolicyService.AuthorizeBatch is not implemented"))
 }
 
 func (UnimplementedPolicyServiceHandler) Redact(context.Context, *connect.Request[v1.RedactRequest]) (*connect.Response[v1.RedactResponse], error) {
