@@ -5,43 +5,12 @@
  * Numbers only, like the rest of the bench.
  */
 import { performance } from "node:perf_hooks";
-import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { AuditService } from "../gen/vigil/v1/audit_pb.js";
-import { ContentKind, PrincipalKind } from "../gen/vigil/v1/common_pb.js";
-import { RecordEventKind, type RecordRequestSchema } from "../gen/vigil/v1/policy_service_pb.js";
 import { type LoadResult, load, row } from "./load.js";
-
-/** Distinct principals and sessions the Record load spreads its events over. */
-const principals = 100;
-const sessions = 1000;
-
-const principalId = (i: number) => `bench-user-${i % principals}@example.com`;
-const sessionId = (i: number) => `bench-session-${i % sessions}`;
-const logLine = "step ok: compiled module, ran unit tests, uploaded artifact; ".repeat(17);
-
-/**
- * The `n`th event of the Record load: 1 KiB of log output, on one of {@link principals}
- * principals and one of {@link sessions} sessions (each session belongs to one principal),
- * so the principal and session indexes hold realistic fan-outs.
- */
-export function spreadRecordRequest(n: number): MessageInitShape<typeof RecordRequestSchema> {
-  return {
-    event: {
-      kind: RecordEventKind.OUTPUT,
-      principal: { id: principalId(n), kind: PrincipalKind.USER },
-      sessionId: sessionId(n),
-      action: "tool.call",
-      resource: { kind: "shell", id: "build-runner" },
-      content: {
-        kind: ContentKind.LOG,
-        body: { case: "text", value: `${logLine}#${n}`.slice(-1024) },
-      },
-    },
-  };
-}
+import { principalId, principals, sessionId, sessions } from "./record-load.js";
 
 /** One query's latency at one concurrency, with the mean and how many records a call got. */
 export interface QueryLoadResult extends LoadResult {

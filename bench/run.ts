@@ -4,8 +4,14 @@
  * queries, VerifyLog and ExportRecords over the log that load left behind, then Redact
  * (throughput and recall on a generated corpus, latency and RPC throughput), then Authorize
  * against an OPA server and a no-op floor (`compare/`), and Redact against gitleaks on the same
- * corpus. Prints numbers; asserts nothing (targets live in the issues). BENCH_SECONDS sets the
- * run length; BENCH_ONLY=compare runs only the two comparisons.
+ * corpus. For the shipped policy library the comparison adds a throughput-latency sweep of
+ * Vigil and OPA (a table, and `bench/results/authorize-latency.json` and `.svg`), durable Record
+ * over gRPC at concurrency 1/16/64, and memory before and after many decisions.
+ * Prints numbers; asserts nothing (targets live in the issues).
+ *
+ * Environment: BENCH_SECONDS sets the run length (each h2load run, sweep point and load
+ * concurrency; default 3); BENCH_ONLY=compare runs only the two comparisons; BENCH_DECISIONS
+ * is the number of decisions of the memory rows (default 1,000,000; 0 skips them).
  */
 import { readFile } from "node:fs/promises";
 import { type Client, createClient } from "@connectrpc/connect";
@@ -13,11 +19,12 @@ import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect
 import { PolicyService } from "../gen/vigil/v1/policy_service_pb.js";
 import { ordinaryRead } from "../test/support/requests.js";
 import { removeDir, startVigil } from "../test/support/vigil-process.js";
-import { type AuditBench, measureAudit, printAudit, spreadRecordRequest } from "./audit.js";
+import { type AuditBench, measureAudit, printAudit } from "./audit.js";
 import { measureStoreAppend } from "./audit-store.js";
 import { compareAuthorizeWithOpa } from "./compare/authorize-vs-opa.js";
 import { type LoadResult, load, printLoadTable } from "./load.js";
 import { measureEvaluation, printEvaluation } from "./policy-evaluation.js";
+import { measureRecordLoad } from "./record-load.js";
 import {
   measureRedactInProcess,
   measureRedactLatency,
@@ -27,6 +34,7 @@ import {
 import { measureRedactVsGitleaks, printRedactVsGitleaks } from "./redact-vs-gitleaks.js";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 3);
+const decisions = Number(process.env.BENCH_DECISIONS ?? 1_000_000);
 const only = process.env.BENCH_ONLY;
 
 async function serverLoad(): Promise<{
@@ -53,14 +61,7 @@ async function serverLoad(): Promise<{
         await load("Authorize Connect h2", c, seconds, () => connect.authorize(ordinaryRead())),
       );
     }
-    let recorded = 0;
-    for (const c of [1, 16, 64]) {
-      results.push(
-        await load("Record 1 KiB gRPC (durable)", c, seconds, () =>
-          grpc.record(spreadRecordRequest(recorded++)),
-        ),
-      );
-    }
+    results.push(...(await measureRecordLoad(grpc, seconds)));
     const audit = await measureAudit(vigil.baseUrl, seconds);
     const status = await readFile(`/proc/${vigil.child.pid}/status`, "utf8").catch(() => "");
     const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
@@ -74,7 +75,7 @@ async function serverLoad(): Promise<{
 console.log(`Vigil bench: ${seconds}s per concurrent run, Node ${process.version}\n`);
 if (only !== "compare") await benchEverythingElse();
 console.log("\nAuthorize vs OPA server, same Rego, data and request, h2load over h2c:");
-await compareAuthorizeWithOpa(seconds);
+await compareAuthorizeWithOpa({ seconds, decisions });
 console.log("\nRedact vs gitleaks on the same generated corpus:");
 printRedactVsGitleaks(await measureRedactVsGitleaks(seconds));
 

@@ -1,118 +1,121 @@
 import { execFileSync } from "node:child_process";
-import { readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { create, toJson } from "@bufbuild/protobuf";
-import { CallerSchema } from "../../gen/vigil/v1/audit_pb.js";
-import { AuthorizeRequestSchema } from "../../gen/vigil/v1/policy_service_pb.js";
-import { roleNames } from "../../server/src/auth/roles.js";
+import { readFile } from "node:fs/promises";
+import { join, relative } from "node:path";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { PolicyService } from "../../gen/vigil/v1/policy_service_pb.js";
 import { projectRoot } from "../../server/src/main.js";
-import { buildAuthorizeInput } from "../../server/src/policy/policy-input.js";
-import { ordinaryRead } from "../../test/support/requests.js";
-import { removeDir, startVigil } from "../../test/support/vigil-process.js";
+import { removeDir } from "../../test/support/vigil-process.js";
+import { measureRecordLoad, printRecordTable } from "../record-load.js";
 import { benchPolicies, benchWorkDir } from "./bench-policies.js";
+import {
+  type RunningTarget,
+  startNoopTarget,
+  startOpaTarget,
+  startVigilTarget,
+  withTarget,
+  writeBenchBodies,
+} from "./bench-targets.js";
 import { type CompareRow, printCompareTable } from "./compare-table.js";
-import { measureTarget, type Target, type TargetResult } from "./measure-target.js";
-import { startNoopServer } from "./noop-process.js";
-import { startOpaServer } from "./opa-server.js";
+import { writeLatencyPlot } from "./latency-plot.js";
+import { printSweepTable, sweepFractions } from "./latency-sweep.js";
+import {
+  type MeasureOptions,
+  measureTarget,
+  type Target,
+  type TargetResult,
+} from "./measure-target.js";
+import { type MemoryGrowth, measureMemoryGrowth, printMemoryTable } from "./memory-growth.js";
 
-const authorizePath = "/vigil.v1.PolicyService/Authorize";
-const opaPath = "/v1/data/vigil/authz/decision";
-const connectHeaders = ["content-type: application/json", "connect-protocol-version: 1"];
-const opaHeaders = ["content-type: application/json"];
+/** Options for {@link compareAuthorizeWithOpa}. */
+export interface CompareOptions {
+  /** Measured seconds of every h2load run (sweep points included) and Record concurrency. */
+  seconds: number;
+  /** Decisions the memory rows drive through one Vigil and one OPA; 0 skips those rows. */
+  decisions: number;
+}
+
+/** Where the throughput-latency sweep's JSON and SVG go. */
+const resultsDir = join(projectRoot, "bench/results");
 
 /**
  * Authorize against `opa run --server` with the same Rego and data and the same request, both
  * driven by h2load over h2c, for each benchmark policy, plus the no-op floor (Vigil's server
- * stack with an empty handler). Prints one table. Vigil runs with its in-flight and per-caller
- * limits off, since every h2load connection is the same anonymous caller; everything else,
- * durable auditing of each decision included, is as `vigil serve` ships.
+ * stack with an empty handler). Prints the comparison table; then, for the shipped policy
+ * library, the throughput-latency sweep of both (also written to `bench/results/` as JSON and an
+ * SVG plot), durable Record over gRPC on a fresh Vigil, and memory before and after
+ * `decisions` decisions on a fresh Vigil and a fresh OPA.
  */
-export async function compareAuthorizeWithOpa(seconds: number): Promise<void> {
+export async function compareAuthorizeWithOpa(options: CompareOptions): Promise<void> {
+  const { seconds, decisions } = options;
   execFileSync("bash", [join(projectRoot, "bench/setup-bench.sh")], { stdio: "inherit" });
   const work = await benchWorkDir();
   try {
-    const request = ordinaryRead();
-    const vigilBody = join(work, "authorize.json");
-    await writeFile(vigilBody, JSON.stringify(toJson(AuthorizeRequestSchema, request)));
-    // The input document Vigil builds for this call: anonymous with every role (no auth
-    // configured), from loopback. Only `time` differs from Vigil's, and no rule reads it here.
-    const caller = create(CallerSchema, {
-      id: "anonymous",
-      method: "none",
-      roles: [...roleNames],
-      peer: "127.0.0.1",
-    });
-    const opaBody = join(work, "opa-input.json");
-    await writeFile(
-      opaBody,
-      JSON.stringify({ input: buildAuthorizeInput(request, caller, new Date()) }),
-    );
+    const bodies = await writeBenchBodies(work);
+    const measure = (measureOptions?: MeasureOptions) => (running: RunningTarget) =>
+      measureWithDecision(running.target, seconds, measureOptions);
 
-    const rows: CompareRow[] = [];
-    const noop = await startNoopServer();
-    let noopResult: TargetResult;
-    try {
-      const target = {
-        name: "no-op floor (same server stack)",
-        url: `${noop.baseUrl}${authorizePath}`,
-        bodyFile: vigilBody,
-        headers: connectHeaders,
-        pid: noop.pid,
-      };
-      noopResult = await measureTarget(target, seconds);
-      rows.push({ result: noopResult, decision: await decisionOf(target) });
-    } finally {
-      await noop.stop();
-    }
-
-    for (const policy of await benchPolicies(work)) {
-      const opa = await startOpaServer({ policyDir: policy.dir });
-      let opaResult: TargetResult;
-      let opaDecision: string;
-      try {
-        const target = {
-          name: `OPA, ${policy.name}`,
-          url: `${opa.baseUrl}${opaPath}`,
-          bodyFile: opaBody,
-          headers: opaHeaders,
-          pid: opa.pid,
-        };
-        opaDecision = await decisionOf(target);
-        opaResult = await measureTarget(target, seconds);
-      } finally {
-        await opa.stop();
-      }
-      const vigil = await startVigil({
-        policy: policy.dir,
-        args: ["--max-in-flight", "0", "--max-concurrent-per-caller", "0"],
-        env: { VIGIL_LOG_LEVEL: "info" },
-      });
-      try {
-        if (vigil.child.pid === undefined) throw new Error("vigil has no pid");
-        const target = {
-          name: `Vigil, ${policy.name}`,
-          url: `${vigil.baseUrl}${authorizePath}`,
-          bodyFile: vigilBody,
-          headers: connectHeaders,
-          pid: vigil.child.pid,
-        };
-        const decision = await decisionOf(target);
-        rows.push({
-          result: await measureTarget(target, seconds),
-          decision,
-          opa: opaResult,
-          noop: noopResult,
-        });
-      } finally {
-        await vigil.stop();
-        await removeDir(vigil.dataDir);
-      }
-      rows.push({ result: opaResult, decision: opaDecision });
+    const noop = await withTarget(startNoopTarget(bodies), measure());
+    const rows: CompareRow[] = [noop];
+    const policies = await benchPolicies(work);
+    const swept: TargetResult[] = [];
+    for (const policy of policies) {
+      const sweep = policy.shipped ? { sweep: sweepFractions } : {};
+      const opa = await withTarget(startOpaTarget(policy, bodies), measure(sweep));
+      const vigil = await withTarget(startVigilTarget(policy, bodies), measure(sweep));
+      rows.push({ ...vigil, opa: opa.result, noop: noop.result }, opa);
+      if (policy.shipped) swept.push(vigil.result, opa.result);
     }
     printCompareTable(rows);
+
+    const shipped = policies.find((policy) => policy.shipped);
+    if (!shipped) throw new Error("no shipped policy among the bench policies");
+    console.log(`\nThroughput vs latency, ${shipped.name}, each at shares of its own max rps:`);
+    printSweepTable(swept);
+    const plot = await writeLatencyPlot(swept, {
+      dir: resultsDir,
+      name: "authorize-latency",
+      subject: `Authorize, ${shipped.name}`,
+      secondsPerPoint: seconds,
+    });
+    console.log(
+      `plot: ${relative(projectRoot, plot.svg)}, points: ${relative(projectRoot, plot.json)}`,
+    );
+
+    console.log(`\nDurable Record over gRPC, a fresh Vigil (${shipped.name}):`);
+    printRecordTable(
+      await withTarget(startVigilTarget(shipped, bodies), ({ baseUrl }) =>
+        measureRecordLoad(createClient(PolicyService, createGrpcTransport({ baseUrl })), seconds),
+      ),
+    );
+
+    if (decisions > 0) {
+      console.log(
+        `\nMemory over ${decisions.toLocaleString("en")} Authorize decisions, ${shipped.name}:`,
+      );
+      const memory: MemoryGrowth[] = [];
+      for (const start of [startVigilTarget, startOpaTarget]) {
+        memory.push(
+          await withTarget(start(shipped, bodies), ({ target }) =>
+            measureMemoryGrowth(target, decisions),
+          ),
+        );
+      }
+      printMemoryTable(memory);
+    }
   } finally {
     await removeDir(work);
   }
+}
+
+/** Checks the target's decision on the bench request, then measures it. */
+async function measureWithDecision(
+  target: Target,
+  seconds: number,
+  options: MeasureOptions = {},
+): Promise<CompareRow> {
+  const decision = await decisionOf(target);
+  return { result: await measureTarget(target, seconds, options), decision };
 }
 
 /**

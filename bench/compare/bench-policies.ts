@@ -8,6 +8,11 @@ export interface BenchPolicy {
   /** Row label, e.g. `default library`. */
   name: string;
   dir: string;
+  /**
+   * The policy library Vigil ships (`policies/`): the one the latency sweep, the memory rows and
+   * the Record rows use.
+   */
+  shipped: boolean;
 }
 
 /** How many entries the large-data policy adds. */
@@ -32,9 +37,9 @@ export async function benchPolicies(workDir: string): Promise<BenchPolicy[]> {
   data.vigil.offboarded_identities = [...data.vigil.offboarded_identities, ...generated];
   await writeFile(dataFile, JSON.stringify(data));
   return [
-    { name: "small RBAC", dir: join(projectRoot, "bench/policies/small-rbac") },
-    { name: "default library", dir: join(projectRoot, "policies") },
-    { name: `default + ${largeDataEntries / 1000}k data`, dir: large },
+    { name: "small RBAC", dir: join(projectRoot, "bench/policies/small-rbac"), shipped: false },
+    { name: "default library", dir: join(projectRoot, "policies"), shipped: true },
+    { name: `default + ${largeDataEntries / 1000}k data`, dir: large, shipped: false },
   ];
 }
 

@@ -6,8 +6,17 @@ import { tempDir } from "../../test/support/vigil-process.js";
 
 const run = promisify(execFile);
 
+/**
+ * How long one h2load run lasts: a measured duration after a one-second warm-up, or a fixed
+ * number of requests across all connections, without warm-up.
+ */
+export type H2loadLength = { seconds: number } | { requests: number };
+
 /** Options for {@link runH2load}. */
-export interface H2loadOptions {
+export type H2loadOptions = H2loadShape & H2loadLength;
+
+/** Where {@link runH2load} sends what, and how many requests it keeps in flight. */
+export interface H2loadShape {
   /** Full URL of the endpoint, `http://` (h2c with prior knowledge). */
   url: string;
   /** File holding the request body; every request is a POST of it. */
@@ -18,8 +27,6 @@ export interface H2loadOptions {
   clients: number;
   /** Concurrent streams per connection. */
   streams: number;
-  /** Measured duration in seconds, after a one-second warm-up. */
-  seconds: number;
   /** Requests per second per connection (open loop). Default: as fast as answers come back. */
   ratePerClient?: number;
 }
@@ -28,6 +35,8 @@ export interface H2loadOptions {
 export interface H2loadResult {
   /** Successful (2xx) responses per second over the measured duration. */
   perSecond: number;
+  /** The measured duration, warm-up excluded, in seconds. */
+  seconds: number;
   succeeded: number;
   /** Requests that failed, errored, timed out or got a non-2xx status. */
   failed: number;
@@ -52,10 +61,9 @@ export async function runH2load(options: H2loadOptions): Promise<H2loadResult> {
       String(options.clients),
       "--max-concurrent-streams",
       String(options.streams),
-      "--duration",
-      String(options.seconds),
-      "--warm-up-time",
-      "1",
+      ...("seconds" in options
+        ? ["--duration", String(options.seconds), "--warm-up-time", "1"]
+        : ["--requests", String(options.requests)]),
       "--log-file",
       logFile,
       ...options.headers.flatMap((header) => ["--header", header]),
@@ -64,23 +72,32 @@ export async function runH2load(options: H2loadOptions): Promise<H2loadResult> {
       args.push("--rps", String(Math.max(1, Math.round(options.ratePerClient))));
     }
     const { stdout } = await run("h2load", args, { maxBuffer: 16 * 1024 * 1024 });
-    return { ...parseSummary(stdout), ...percentiles(await readFile(logFile, "utf8")) };
+    // "finished in" counts the warm-up too, while the request counts leave it out: divide those
+    // by the measured duration alone.
+    const measured = "seconds" in options ? options.seconds : undefined;
+    return { ...parseSummary(stdout, measured), ...percentiles(await readFile(logFile, "utf8")) };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-/** Reads throughput and failures off h2load's summary lines. */
-function parseSummary(stdout: string): Omit<H2loadResult, "p50" | "p99"> {
+/**
+ * Reads throughput and failures off h2load's summary lines. `measuredSeconds` is the
+ * duration of a timed run; a run of a fixed request count takes its wall time from h2load.
+ */
+function parseSummary(
+  stdout: string,
+  measuredSeconds: number | undefined,
+): Omit<H2loadResult, "p50" | "p99"> {
   const finished = /finished in ([\d.]+)s/.exec(stdout);
   const requests = /(\d+) failed, (\d+) errored, (\d+) timeout/.exec(stdout);
   const status = /status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(stdout);
   if (!finished || !requests || !status) throw new Error(`unexpected h2load output:\n${stdout}`);
-  const seconds = Number(finished[1]);
+  const seconds = measuredSeconds ?? Number(finished[1]);
   const ok = Number(status[1]);
   // h2load counts a 3xx-5xx answer as succeeded; for a benchmark only 2xx is a success.
   const failed = [...requests.slice(1), ...status.slice(2)].reduce((n, v) => n + Number(v), 0);
-  return { perSecond: ok / seconds, succeeded: ok, failed };
+  return { perSecond: ok / seconds, seconds, succeeded: ok, failed };
 }
 
 /** p50 and p99 of the 2xx rows of an h2load log: start µs, status, duration µs. */

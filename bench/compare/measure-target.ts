@@ -15,6 +15,25 @@ export interface Target {
   pid: number;
 }
 
+/** One open-loop run at a fixed fraction of a target's own maximum. */
+export interface LoadPoint {
+  /** The fraction of `maxPerSecond` offered, e.g. 0.5. */
+  fraction: number;
+  /** Requests per second offered: `fraction × maxPerSecond`, split over the connections. */
+  offeredPerSecond: number;
+  /** What came back: achieved 2xx rate, p50 and p99. */
+  result: H2loadResult;
+}
+
+/** Options for {@link measureTarget}. */
+export interface MeasureOptions {
+  /**
+   * Fractions of the target's own max rps to run the open loop at, for a throughput-latency
+   * curve. Half is always run, for the table. Default: only half.
+   */
+  sweep?: number[];
+}
+
 /** One row of the comparison. */
 export interface TargetResult {
   name: string;
@@ -22,6 +41,8 @@ export interface TargetResult {
   maxPerSecond: number;
   /** Latency at half of `maxPerSecond`, open loop. */
   halfLoad: H2loadResult;
+  /** Every open-loop run, by ascending fraction; half among them. */
+  sweep: LoadPoint[];
   /** Server CPU per 1,000 requests during the best closed-loop run, in ms. */
   cpuMsPer1k: number;
   /** Peak resident set size of the server, in bytes. */
@@ -41,14 +62,19 @@ const saturationShapes = [
   { clients: 16, streams: 4 },
 ];
 
-/** Connections of the half-load run; each gets its share of the rate. */
-const halfLoadClients = 4;
+/** Connections and streams of the open-loop runs; each connection gets its share of the rate. */
+const openLoopShape = { clients: 4, streams: 16 };
 
 /**
- * Measures one target: max throughput (best closed-loop shape), latency at half of it with a
- * rate-limited open loop, CPU per request of the best run, and peak RSS.
+ * Measures one target: max throughput (best closed-loop shape), latency at half of it (and at
+ * any other {@link MeasureOptions.sweep} fraction) with a rate-limited open loop, CPU per request
+ * of the best run, and peak RSS.
  */
-export async function measureTarget(target: Target, seconds: number): Promise<TargetResult> {
+export async function measureTarget(
+  target: Target,
+  seconds: number,
+  options: MeasureOptions = {},
+): Promise<TargetResult> {
   const base = { url: target.url, bodyFile: target.bodyFile, headers: target.headers, seconds };
   let best: { result: H2loadResult; cpuMs: number } | undefined;
   let failed = 0;
@@ -64,18 +90,26 @@ export async function measureTarget(target: Target, seconds: number): Promise<Ta
     if (!best || result.perSecond > best.result.perSecond) best = { result, cpuMs };
   }
   if (!best) throw new Error("no saturation run");
-  const halfLoad = await runH2load({
-    ...base,
-    clients: halfLoadClients,
-    streams: 16,
-    ratePerClient: best.result.perSecond / 2 / halfLoadClients,
-  });
-  failed += halfLoad.failed;
-  const served = best.result.perSecond * seconds;
+  const maxPerSecond = best.result.perSecond;
+  const sweep: LoadPoint[] = [];
+  for (const fraction of [...new Set([0.5, ...(options.sweep ?? [])])].sort((a, b) => a - b)) {
+    const offeredPerSecond = maxPerSecond * fraction;
+    const result = await runH2load({
+      ...base,
+      ...openLoopShape,
+      ratePerClient: offeredPerSecond / openLoopShape.clients,
+    });
+    failed += result.failed;
+    sweep.push({ fraction, offeredPerSecond, result });
+  }
+  const halfLoad = sweep.find((point) => point.fraction === 0.5)?.result;
+  if (!halfLoad) throw new Error("no half-load run");
+  const served = maxPerSecond * seconds;
   return {
     name: target.name,
-    maxPerSecond: best.result.perSecond,
+    maxPerSecond,
     halfLoad,
+    sweep,
     cpuMsPer1k: (best.cpuMs / served) * 1000,
     peakRssBytes: (await processUsage(target.pid)).peakRssBytes,
     failed,

@@ -9,6 +9,11 @@ export interface ProcessUsage {
   rssBytes: number;
   /** Highest resident set size so far (`VmHWM`), in bytes. */
   peakRssBytes: number;
+  /**
+   * The anonymous part of the RSS now (`RssAnon`: heap, stacks), in bytes. The rest is mapped
+   * files and shared memory, such as LMDB's memory-mapped audit log, which is page cache.
+   */
+  anonRssBytes: number;
 }
 
 // Clock ticks per second of utime/stime; 100 on every Linux we run on, but ask rather than assume.
@@ -28,5 +33,6 @@ export async function processUsage(pid: number): Promise<ProcessUsage> {
     cpuMs: (ticks * 1000) / ticksPerSecond,
     rssBytes: kib("VmRSS") * 1024,
     peakRssBytes: kib("VmHWM") * 1024,
+    anonRssBytes: kib("RssAnon") * 1024,
   };
 }
