@@ -6,9 +6,10 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { PolicyService } from "../../gen/vigil/v1/policy_service_pb.js";
 import { projectRoot } from "../../server/src/main.js";
 import { removeDir } from "../../test/support/vigil-process.js";
-import { measureRecordLoad, printRecordTable } from "../record-load.js";
+import { measureRecordLoad, measureRecordStreamLoad, printRecordTable } from "../record-load.js";
 import { benchPolicies, benchWorkDir } from "./bench-policies.js";
 import {
+  benchBatchSize,
   type RunningTarget,
   startNoopTarget,
   startOpaTarget,
@@ -64,7 +65,15 @@ export async function compareAuthorizeWithOpa(options: CompareOptions): Promise<
       const opa = await withTarget(startOpaTarget(policy, bodies), measure(sweep));
       const vigil = await withTarget(startVigilTarget(policy, bodies), measure(sweep));
       rows.push({ ...vigil, opa: opa.result, noop: noop.result }, opa);
-      if (policy.shipped) swept.push(vigil.result, opa.result);
+      if (policy.shipped) {
+        swept.push(vigil.result, opa.result);
+        // The same decisions asked for in batches: its rates count decisions, not calls.
+        const batch = await withTarget(
+          startVigilTarget(policy, bodies, { batch: true }),
+          measure(),
+        );
+        rows.push({ ...batch, result: perDecision(batch.result, benchBatchSize), opa: opa.result });
+      }
     }
     printCompareTable(rows);
 
@@ -84,9 +93,13 @@ export async function compareAuthorizeWithOpa(options: CompareOptions): Promise<
 
     console.log(`\nDurable Record over gRPC, a fresh Vigil (${shipped.name}):`);
     printRecordTable(
-      await withTarget(startVigilTarget(shipped, bodies), ({ baseUrl }) =>
-        measureRecordLoad(createClient(PolicyService, createGrpcTransport({ baseUrl })), seconds),
-      ),
+      await withTarget(startVigilTarget(shipped, bodies), async ({ baseUrl }) => {
+        const client = createClient(PolicyService, createGrpcTransport({ baseUrl }));
+        return [
+          ...(await measureRecordLoad(client, seconds)),
+          ...(await measureRecordStreamLoad(client, seconds)),
+        ];
+      }),
     );
 
     if (decisions > 0) {
@@ -108,6 +121,15 @@ export async function compareAuthorizeWithOpa(options: CompareOptions): Promise<
   }
 }
 
+/** A batch target's result with its rates and CPU counted per decision instead of per call. */
+function perDecision(result: TargetResult, decisionsPerCall: number): TargetResult {
+  return {
+    ...result,
+    maxPerSecond: result.maxPerSecond * decisionsPerCall,
+    cpuMsPer1k: result.cpuMsPer1k / decisionsPerCall,
+  };
+}
+
 /** Checks the target's decision on the bench request, then measures it. */
 async function measureWithDecision(
   target: Target,
@@ -120,7 +142,8 @@ async function measureWithDecision(
 
 /**
  * Sends the benchmark request once and returns the decision, lower case: Vigil answers
- * `DECISION_ALLOW`, OPA `{"result": {"decision": "allow"}}`, the no-op floor nothing. Shows
+ * `DECISION_ALLOW` (in `results[0].response` for a batch), OPA `{"result": {"decision":
+ * "allow"}}`, the no-op floor nothing. Shows
  * both sides decide the same request the same way before their speed is compared.
  */
 async function decisionOf(target: Target): Promise<string> {
@@ -130,7 +153,12 @@ async function decisionOf(target: Target): Promise<string> {
     body: await readFile(target.bodyFile),
   });
   if (!response.ok) throw new Error(`${target.name}: HTTP ${response.status}`);
-  const body = (await response.json()) as { decision?: string; result?: { decision?: string } };
-  const decision = body.result?.decision ?? body.decision ?? "(none)";
+  const body = (await response.json()) as {
+    decision?: string;
+    result?: { decision?: string };
+    results?: { response?: { decision?: string } }[];
+  };
+  const decision =
+    body.result?.decision ?? body.decision ?? body.results?.[0]?.response?.decision ?? "(none)";
   return decision.replace(/^DECISION_/, "").toLowerCase();
 }

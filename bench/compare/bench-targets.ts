@@ -13,6 +13,10 @@ import { startNoopServer } from "./noop-process.js";
 import { startOpaServer } from "./opa-server.js";
 
 const authorizePath = "/vigil.v1.PolicyService/Authorize";
+const batchPath = "/vigil.v1.PolicyService/AuthorizeBatch";
+
+/** Requests per AuthorizeBatch in the batch row: a caller checking a plan's worth of actions. */
+export const benchBatchSize = 64;
 const opaPath = "/v1/data/vigil/authz/decision";
 const connectHeaders = ["content-type: application/json", "connect-protocol-version: 1"];
 const opaHeaders = ["content-type: application/json"];
@@ -23,6 +27,8 @@ export interface BenchBodies {
   vigil: string;
   /** OPA's `{"input": …}` for the same request. */
   opa: string;
+  /** An AuthorizeBatch of {@link benchBatchSize} copies of the request, Connect JSON. */
+  vigilBatch: string;
 }
 
 /** A server under test, started and ready: where to send requests, and how to stop it. */
@@ -47,9 +53,12 @@ export async function writeBenchBodies(dir: string): Promise<BenchBodies> {
     roles: [...roleNames],
     peer: "127.0.0.1",
   });
+  const vigilBatch = join(dir, "authorize-batch.json");
+  const one = toJson(AuthorizeRequestSchema, request);
+  await writeFile(vigilBatch, JSON.stringify({ requests: Array(benchBatchSize).fill(one) }));
   const opa = join(dir, "opa-input.json");
   await writeFile(opa, JSON.stringify({ input: buildAuthorizeInput(request, caller, new Date()) }));
-  return { vigil, opa };
+  return { vigil, opa, vigilBatch };
 }
 
 /**
@@ -60,6 +69,7 @@ export async function writeBenchBodies(dir: string): Promise<BenchBodies> {
 export async function startVigilTarget(
   policy: BenchPolicy,
   bodies: BenchBodies,
+  options: { batch?: boolean } = {},
 ): Promise<RunningTarget> {
   const vigil = await startVigil({
     policy: policy.dir,
@@ -76,9 +86,11 @@ export async function startVigilTarget(
   }
   return {
     target: {
-      name: `Vigil, ${policy.name}`,
-      url: `${vigil.baseUrl}${authorizePath}`,
-      bodyFile: bodies.vigil,
+      name: options.batch
+        ? `Vigil, ${policy.name}, batches of ${benchBatchSize}`
+        : `Vigil, ${policy.name}`,
+      url: `${vigil.baseUrl}${options.batch ? batchPath : authorizePath}`,
+      bodyFile: options.batch ? bodies.vigilBatch : bodies.vigil,
       headers: connectHeaders,
       pid: vigil.child.pid,
     },

@@ -63,6 +63,7 @@ export function printCompareTable(rows: CompareRow[]): void {
   console.log(
     "max rps: best of closed-loop h2load runs (h2c, ≤64 in flight); p50/p99: open loop at half " +
       "of it; CPU/1k: server CPU ms per 1,000 requests at max; RSS: peak; ÷OPA, ÷no-op: rps " +
-      "ratios; CPU×: CPU per request over the no-op floor's; errors: non-2xx or failed.",
+      "ratios; CPU×: CPU per request over the no-op floor's; errors: non-2xx or failed. " +
+      "Batch rows count decisions (rps and CPU per decision); their p50/p99 are per call.",
   );
 }
