@@ -21,7 +21,7 @@ const ratio = (a: number, b: number | undefined) =>
  * no-op floor.
  */
 export function printCompareTable(rows: CompareRow[]): void {
-  const widths = [34, 9, 9, 8, 8, 9, 8, 7, 7, 7, 7];
+  const widths = [38, 9, 9, 8, 8, 9, 8, 7, 7, 7, 7];
   console.log(
     row(
       [
