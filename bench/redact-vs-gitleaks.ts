@@ -203,7 +203,7 @@ export function printRedactVsGitleaks(r: RedactVsGitleaks): void {
   console.log(
     "recall: a finding covers the whole planted value; recall sec.: over planted secret.* only " +
       "(gitleaks has no rules for e-mail, card, IBAN, SSN). Process rows: best wall time, start-up " +
-      "included (vigil scan: Node + tsx start, one Redact call per file to a warm local server); " +
+      "included (vigil scan: Node start from dist/ or tsx, one Redact call per file to a warm local server); " +
       "in process: masking time only.",
   );
   const g = r.gitleaks.score;
